@@ -1,0 +1,44 @@
+# mktsales — `make run` serves the app, `make test` runs every test. Needs only python3 and make.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     ?= data/mktsales.duckdb
+PORT   ?= 8501
+
+.PHONY: run test test-fast lint format demo bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: serve the app on http://localhost:$(PORT) (creates a demo database if none exists)
+run: $(VENV)/.installed
+	MKTSALES_DB=$(DB) $(PY) -m streamlit run app.py --server.port=$(PORT) --browser.gatherUsageStats=false
+
+## test: install what tests need and run every test, browser tests included
+test: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+## test-fast: every test but the browser ones
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m pytest -q -m "not browser"
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+## demo: (re)build the demo database at $(DB)
+demo: $(VENV)/.installed
+	$(PY) -m mktsales demo --db $(DB) --replace
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

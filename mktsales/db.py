@@ -1,0 +1,146 @@
+"""The database: one DuckDB connection per process, migrations, and the one write path.
+
+DuckDB connection objects must not be shared across threads (measured: lost rows and silent
+None results), so every operation opens its own cursor. Writes are serialised behind one lock,
+run in one transaction, and bump the data version that cached reads take as an argument.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+T = TypeVar("T")
+Params = Sequence[Any] | dict[str, Any] | None
+
+
+class DatabaseError(Exception):
+    """A database problem a person can act on; the message says what happened."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process holds the database file."""
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The packaged migrations as (version, name, sql), in order."""
+    found = []
+    for entry in resources.files("mktsales.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One open DuckDB file (or ``:memory:``), migrated to the latest schema."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise DatabaseLocked(
+                    f"{self.path} is in use by another process (is the app running?). "
+                    "Stop it, or work on a copy of the file."
+                ) from exc
+            raise DatabaseError(f"cannot open {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+        self.migrate()
+
+    # -- reading -----------------------------------------------------------------------------
+    def query(self, sql: str, params: Params = None) -> pd.DataFrame:
+        """Run one read query with bound parameters and return a small frame."""
+        cur = self._conn.cursor()
+        try:
+            return cur.execute(sql, params).df()
+        finally:
+            cur.close()
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run one read query and return its rows as tuples."""
+        cur = self._conn.cursor()
+        try:
+            return cur.execute(sql, params).fetchall()
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """Run one read query and return the first column of its first row."""
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
+
+    def version(self) -> int:
+        """The data version: bumped by every write, so caches keyed on it stay correct."""
+        return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'") or 0)
+
+    # -- writing -----------------------------------------------------------------------------
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """The one write path: serialised, one transaction, and the data version bumped."""
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                result = work(cur)
+                cur.execute(
+                    "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) "
+                    "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)"
+                )
+                cur.execute("COMMIT")
+                return result
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                cur.close()
+
+    def migrate(self) -> list[str]:
+        """Apply every migration newer than the file's schema; return the names applied."""
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                    " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+                )
+                done = {v for (v,) in cur.execute("SELECT version FROM schema_migrations").fetchall()}
+                applied = []
+                for version, name, sql in migrations():
+                    if version in done:
+                        continue
+                    cur.execute("BEGIN TRANSACTION")
+                    try:
+                        cur.execute(sql)
+                        cur.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+                        cur.execute("COMMIT")
+                    except BaseException:
+                        cur.execute("ROLLBACK")
+                        raise
+                    applied.append(name)
+                return applied
+            finally:
+                cur.close()
+
+    def is_empty(self) -> bool:
+        """True when the file has a schema but no data yet."""
+        return not self.scalar("SELECT count(*) FROM regions")
+
+    def close(self) -> None:
+        """Release the file (and its lock)."""
+        self._conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,49 @@
+-- Monthly revenue against target, and leads and MQLs, for the months overlapping [$start, $end).
+-- Months at the edges count only their days inside the period (targets prorated the same way).
+WITH months AS (
+    SELECT CAST(m AS DATE) AS month
+    FROM range(date_trunc('month', $start::DATE), $end::DATE, INTERVAL 1 MONTH) t(m)
+),
+rev AS (
+    SELECT date_trunc('month', order_date) AS month, sum(amount) AS revenue
+    FROM orders
+    WHERE order_date >= $start AND order_date < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    GROUP BY ALL
+),
+tgt AS (
+    SELECT month,
+           sum(revenue_target
+               * date_diff('day', greatest(month, $start), least(month + INTERVAL 1 MONTH, $end))
+               / date_diff('day', month, month + INTERVAL 1 MONTH)) AS target_revenue
+    FROM targets
+    WHERE month < $end AND month + INTERVAL 1 MONTH > $start
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    GROUP BY ALL
+),
+ld AS (
+    SELECT date_trunc('month', ts) AS month,
+           count(*) FILTER (WHERE stage = 'lead') AS leads,
+           count(*) FILTER (WHERE stage = 'mql') AS mql
+    FROM (
+        SELECT created_at AS ts, 'lead' AS stage, region_id, category_id FROM leads
+        UNION ALL
+        SELECT mql_at, 'mql', region_id, category_id FROM leads WHERE mql_at IS NOT NULL
+    )
+    WHERE ts >= $start AND ts < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    GROUP BY ALL
+)
+SELECT m.month,
+       CAST(coalesce(rev.revenue, 0) AS DOUBLE) AS revenue,
+       CAST(coalesce(tgt.target_revenue, 0) AS DOUBLE) AS target_revenue,
+       coalesce(ld.leads, 0) AS leads,
+       coalesce(ld.mql, 0) AS mql
+FROM months m
+LEFT JOIN rev ON rev.month = m.month
+LEFT JOIN tgt ON tgt.month = m.month
+LEFT JOIN ld ON ld.month = m.month
+ORDER BY m.month
