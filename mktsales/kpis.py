@@ -20,8 +20,8 @@ MARKETING_KPIS = ("reach", "engaged", "leads", "mql", "marketing_spend", "cost_p
 SALES_KPIS = ("sal", "opportunities", "won_deals", "lost_deals", "revenue", "collections", "receivables",
               "win_rate", "target_revenue", "attainment", "open_pipeline")
 HANDOFF_KPIS = ("sal_rate", "accept_hours", "approval_hours", "advisor_share")
-# KPIs that are shares (0..1); their change is shown in percentage points, not relative.
-RATIO_KPIS = frozenset({"mql_rate", "win_rate", "attainment", "sal_rate", "advisor_share"})
+# KPIs that are shares; their change is a difference in points, not a relative change.
+RATIO_KPIS = frozenset({"mql_rate", "win_rate", "attainment", "sal_rate", "advisor_share", "brand_awareness"})
 
 # The dual-track funnel, in stage order: (stage, owning track, column of kpis_by_region).
 FUNNEL_STAGES: tuple[tuple[str, str, str], ...] = (

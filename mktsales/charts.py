@@ -1,0 +1,96 @@
+"""Figures for the pages: data in, Plotly figure out, themed once. No Streamlit here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from mktsales import i18n
+from mktsales.i18n import t
+from mktsales.kpis import HANDOFF_STAGE
+
+# One colour per track, used everywhere a track is shown.
+TRACK_COLOURS = {"marketing": "#2563EB", "sales": "#EA580C"}
+TARGET_COLOUR = "#475569"
+FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, Source Sans Pro, sans-serif"
+
+
+def _themed(fig: go.Figure, title: str, height: int) -> go.Figure:
+    """The house theme: title top-left, compact margins, legend on top, CJK-capable font."""
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=height,
+        margin={"l": 8, "r": 8, "t": 56, "b": 8},
+        font={"family": FONT, "size": 13},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        hoverlabel={"font": {"family": FONT}},
+        separators=".,",
+    )
+    return fig
+
+
+def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
+    """The dual-track funnel: one bar per stage on a log scale, coloured by owning track, with the
+    conversion from the stage before and the MQL → SAL handoff marked."""
+    names = [t(f"stage.{s['stage']}", lang) for s in stages]
+    counts = [max(s["count"], 0) for s in stages]
+    labels = [
+        i18n.count(s["count"], lang)
+        + ("" if s["conversion"] is None else f"  ·  ↓ {i18n.percent(s['conversion'], lang)}")
+        for s in stages
+    ]
+    fig = go.Figure()
+    for track in ("marketing", "sales"):
+        rows = [i for i, s in enumerate(stages) if s["track"] == track]
+        fig.add_bar(
+            y=[names[i] for i in rows],
+            x=[counts[i] or None for i in rows],  # a zero bar cannot be drawn on a log axis
+            text=[labels[i] for i in rows],
+            textposition="outside",
+            cliponaxis=False,
+            orientation="h",
+            marker_color=TRACK_COLOURS[track],
+            name=t(f"track.{track}", lang),
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    handoff = next(i for i, s in enumerate(stages) if s["stage"] == HANDOFF_STAGE)
+    fig.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y", y0=handoff - 0.5, y1=handoff - 0.5,
+                  line={"color": "#0F172A", "width": 2, "dash": "dash"})
+    fig.add_annotation(xref="paper", x=1, yref="y", y=handoff - 0.5, text=t("funnel.handoff", lang),
+                       showarrow=False, xanchor="right", yanchor="bottom",
+                       font={"size": 12, "color": "#0F172A"}, bgcolor="rgba(255,255,255,0.85)")
+    top = max(counts) if any(counts) else 10
+    fig.update_xaxes(type="log", title=t("funnel.axis", lang), range=[0, len(str(int(top))) + 0.6])
+    fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], autorange=True)
+    fig.update_layout(barmode="overlay", bargap=0.25)
+    return _themed(fig, t("funnel.title", lang), height=420)
+
+
+def revenue_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
+    """Monthly revenue as bars against the month's (prorated) target as a line."""
+    fig = go.Figure()
+    fig.add_bar(x=trend["month"], y=trend["revenue"], name=t("series.revenue", lang),
+                marker_color=TRACK_COLOURS["sales"],
+                customdata=[i18n.money(v, lang) for v in trend["revenue"]],
+                hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>")
+    fig.add_scatter(x=trend["month"], y=trend["target_revenue"], name=t("series.target", lang),
+                    mode="lines+markers", line={"color": TARGET_COLOUR, "width": 2, "dash": "dot"},
+                    customdata=[i18n.money(v, lang) for v in trend["target_revenue"]],
+                    hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>")
+    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
+    fig.update_yaxes(title=t("axis.amount", lang), tickformat="~s" if lang == "en" else ",.0f")
+    return _themed(fig, t("trend.revenue", lang), height=320)
+
+
+def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
+    """Monthly leads and MQLs, both marketing-owned."""
+    fig = go.Figure()
+    fig.add_scatter(x=trend["month"], y=trend["leads"], name=t("series.leads", lang), mode="lines+markers",
+                    line={"color": TRACK_COLOURS["marketing"], "width": 2})
+    fig.add_scatter(x=trend["month"], y=trend["mql"], name=t("series.mql", lang), mode="lines+markers",
+                    line={"color": "#60A5FA", "width": 2, "dash": "dash"})
+    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
+    fig.update_yaxes(title=t("axis.count", lang), rangemode="tozero")
+    return _themed(fig, t("trend.leads", lang), height=320)

@@ -1,0 +1,28 @@
+"""Settings from the environment, with the embedded defaults `make run` relies on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "mktsales.duckdb"
+DEFAULT_REFRESH_SECONDS = 30
+REFRESH_CHOICES = (0, 10, 30, 60, 300)  # seconds; 0 = off
+
+
+def db_path() -> Path:
+    """The database file: $MKTSALES_DB, else data/mktsales.duckdb beside the app."""
+    return Path(os.environ.get("MKTSALES_DB") or DEFAULT_DB)
+
+
+def today() -> dt.date:
+    """Today, or $MKTSALES_TODAY (YYYY-MM-DD) for reproducible tests and screenshots."""
+    fixed = os.environ.get("MKTSALES_TODAY")
+    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+
+
+def refresh_seconds() -> int:
+    """The overview's default auto-refresh interval: $MKTSALES_REFRESH_SECONDS, else 30."""
+    return int(os.environ.get("MKTSALES_REFRESH_SECONDS") or DEFAULT_REFRESH_SECONDS)

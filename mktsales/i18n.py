@@ -1,0 +1,98 @@
+"""The translation table and the one number formatter per language."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+DEFAULT_LANG: Lang = "zh"
+LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
+CURRENCY = "¥"
+
+
+@cache
+def table() -> dict[str, dict[str, str]]:
+    """Every message key with its text in each language."""
+    text = resources.files("mktsales.locales").joinpath("messages.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    """The message ``key`` in ``lang``, with ``values`` filled in. Unknown keys fail loudly."""
+    text = table()[key][lang]
+    return text.format(**values) if values else text
+
+
+def _scaled(value: float, steps: tuple[tuple[float, float, str], ...]) -> str | None:
+    """``value`` in the largest unit whose threshold it reaches, with three significant digits."""
+    for threshold, size, suffix in steps:
+        if abs(value) >= threshold:
+            scaled = value / size
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"{scaled:,.{digits}f}{suffix}"
+    return None
+
+
+# Chinese readers count in 万 (10^4) and 亿 (10^8); English readers in K, M, B.
+# Steps are (threshold, unit, suffix): ¥8,000 stays exact, ¥10,200 becomes ¥1.02万 / ¥10.2K.
+_BIG = {
+    "zh": ((1e8, 1e8, "亿"), (1e4, 1e4, "万")),
+    "en": ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K")),
+}
+_BIG_COUNTS = {"zh": ((1e8, 1e8, "亿"), (1e5, 1e4, "万")), "en": ((1e9, 1e9, "B"), (1e6, 1e6, "M"))}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | None, lang: str) -> str:
+    """An amount in yuan: ¥8,000 · ¥1.02万 / ¥10.2K · ¥1.23亿 / ¥123M."""
+    if _missing(value):
+        return t("unit.none", lang)
+    assert value is not None
+    short = _scaled(float(value), _BIG[lang])
+    return f"{CURRENCY}{short}" if short else f"{CURRENCY}{value:,.0f}"
+
+
+def count(value: float | None, lang: str) -> str:
+    """A count: exact below 100,000 (zh) / 1,000,000 (en), then 万/亿 or M/B."""
+    if _missing(value):
+        return t("unit.none", lang)
+    assert value is not None
+    return _scaled(float(value), _BIG_COUNTS[lang]) or f"{value:,.0f}"
+
+
+def percent(value: float | None, lang: str, digits: int = 1) -> str:
+    """A share 0..1 as a percentage: 0.6375 -> 63.8%."""
+    if _missing(value):
+        return t("unit.none", lang)
+    return f"{value:.{digits}%}"
+
+
+def hours(value: float | None, lang: str) -> str:
+    """A duration in hours: 36 h / 36 小时; under 10 h with one decimal."""
+    if _missing(value):
+        return t("unit.none", lang)
+    assert value is not None
+    return t("unit.hours", lang, n=f"{value:.1f}" if value < 10 else f"{value:,.0f}")
+
+
+def signed_percent(value: float | None, lang: str) -> str | None:
+    """A relative change, signed: +37.2% / -5.0%; None when there is nothing to compare."""
+    return None if _missing(value) else f"{value:+.1%}"
+
+
+def signed_points(value: float | None, lang: str) -> str | None:
+    """A change of a share in percentage points, signed: +2.5 pts / -2.5 个百分点."""
+    return None if _missing(value) else t("unit.points", lang, n=f"{value * 100:+.1f}")
+
+
+def day(value: Any, lang: str) -> str:
+    """A date: 2026年3月1日 / 1 Mar 2026."""
+    return f"{value.year}年{value.month}月{value.day}日" if lang == "zh" else f"{value.day} {value:%b %Y}"

@@ -1,0 +1,46 @@
+"""Cached access to the database for the pages. Cached results take the data version."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mktsales import config, kpis, reference
+from mktsales.db import Database
+from mktsales.i18n import t
+from mktsales.scope import Scope
+
+
+def _close(db: Database) -> None:
+    db.close()
+
+
+@st.cache_resource(on_release=_close, show_spinner=False)
+def database(path: str) -> Database:
+    """The one connection per process; builds the demo database on first start."""
+    db = Database(path)
+    if db.is_empty():
+        from mktsales import demo  # only on first start: numpy and the generator load then
+
+        demo.build_demo(db, as_of=config.today())
+    return db
+
+
+def open_database(lang: str) -> Database:
+    """The app's database, with a spinner the first time (the demo build takes seconds)."""
+    path = str(config.db_path())
+    with st.spinner(t("demo.building", lang)):
+        return database(path)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def overview(path: str, version: int, scope: Scope) -> kpis.Overview:
+    """Everything the overview shows; recomputed only when the data version changes."""
+    return kpis.overview(database(path), scope)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def reference_data(path: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Regions and categories."""
+    db = database(path)
+    return reference.regions(db), reference.categories(db)

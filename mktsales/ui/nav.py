@@ -1,0 +1,53 @@
+"""The page registry and the guard every page calls first.
+
+With a folder named pages/ beside st.navigation, the first session after a server start can be
+offered every page's script by Streamlit's old auto-discovery. A page therefore runs only when
+app.py's navigation chose it in this same script run (ENGINEERING-NOTES: guard each page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from mktsales.i18n import t
+
+_CHOSEN = "_mktsales_nav_page"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app."""
+
+    key: str
+    path: str
+    icon: str
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "pages/overview.py", ":material/dashboard:", default=True),
+    PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
+)
+
+
+def navigation(lang: str) -> st.navigation:  # type: ignore[valid-type]
+    """Build st.navigation over the registry, titles in ``lang``."""
+    pages = [
+        st.Page(p.path, title=t(f"nav.{p.key}", lang), icon=p.icon, url_path=p.key, default=p.default)
+        for p in PAGES
+    ]
+    return st.navigation(pages)
+
+
+def mark_chosen(url_path: str) -> None:
+    """Called by app.py just before it runs the page navigation chose."""
+    st.session_state[_CHOSEN] = url_path or next(p.key for p in PAGES if p.default)
+
+
+def guard(key: str, lang: str) -> None:
+    """Stop the page unless app.py's navigation chose it in this run (one use per run)."""
+    if st.session_state.pop(_CHOSEN, None) != key:
+        st.warning(t("nav.guard", lang))
+        st.stop()

@@ -1,0 +1,55 @@
+"""Reusable widgets: KPI tiles and the region table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from pandas.io.formats.style import Styler
+
+from mktsales import display
+from mktsales.i18n import t
+from mktsales.kpis import Overview
+
+TILE_WIDTH = 200  # px; tiles wrap: six to a row on a desktop, two on a phone
+
+ATTAINMENT_COLOURS = ((1.0, "#DCFCE7"), (0.8, "#FEF3C7"), (0.0, "#FEE2E2"))  # green, amber, red
+REGION_COLUMNS = ("revenue", "target_revenue", "attainment", "collections", "receivables", "leads", "mql",
+                  "sal_rate", "accept_hours", "win_rate", "cost_per_lead")
+
+
+def kpi_tiles(view: Overview, names: tuple[str, ...], lang: str) -> None:
+    """One bordered tile per KPI, with its change against the previous period and its definition."""
+    with st.container(horizontal=True, gap="small"):
+        for name in names:
+            st.metric(
+                t(f"kpi.{name}", lang),
+                display.value(name, view.current[name], lang),
+                delta=display.delta(name, view.delta(name), lang),
+                delta_color="inverse" if name in display.LOWER_IS_BETTER else "normal",
+                help=t(f"def.{name}", lang),
+                border=True,
+                width=TILE_WIDTH,
+            )
+
+
+def _attainment_colour(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    colour = next(c for floor, c in ATTAINMENT_COLOURS if value >= floor)
+    return f"background-color: {colour}"
+
+
+def region_table(view: Overview, regions: pd.DataFrame, lang: str) -> Styler:
+    """Each region's main KPIs side by side plus the total, attainment coloured."""
+    names = dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True))
+    total = pd.DataFrame([{"region_id": 0, **{c: view.current[c] for c in REGION_COLUMNS}}])
+    frame = pd.concat([view.regions[["region_id", *REGION_COLUMNS]], total], ignore_index=True)
+    frame.insert(0, "region", [names.get(r, t("col.total", lang)) for r in frame.pop("region_id")])
+    frame = frame.rename(columns={"region": t("col.region", lang),
+                                  **{c: t(f"kpi.{c}", lang) for c in REGION_COLUMNS}})
+    formats = {t(f"kpi.{c}", lang): (lambda v, c=c: display.value(c, None if pd.isna(v) else v, lang))
+               for c in REGION_COLUMNS}
+    return (frame.style.format(formats)
+            .map(_attainment_colour, subset=[t("kpi.attainment", lang)])
+            .apply(lambda row: ["font-weight: 600"] * len(row) if row.name == len(frame) - 1 else [""] * len(row),
+                   axis=1))

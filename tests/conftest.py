@@ -1,0 +1,44 @@
+"""Shared fixtures: the hand-checkable tiny database, and March 2026 as the period under test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mktsales.db import Database
+from mktsales.scope import Scope
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MARCH = (dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+
+
+def load_tiny(db: Database) -> None:
+    """Fill a migrated database with tests/fixtures/tiny.sql."""
+    script = (FIXTURES / "tiny.sql").read_text(encoding="utf-8")
+    db.write(lambda cur: cur.execute(script))
+
+
+@pytest.fixture
+def tiny() -> Iterator[Database]:
+    """An in-memory database holding the tiny fixture."""
+    with Database(":memory:") as db:
+        load_tiny(db)
+        yield db
+
+
+@pytest.fixture
+def tiny_file(tmp_path: Path) -> Path:
+    """A database file holding the tiny fixture, closed so another process may open it."""
+    path = tmp_path / "tiny.duckdb"
+    with Database(path) as db:
+        load_tiny(db)
+    return path
+
+
+@pytest.fixture
+def march() -> Scope:
+    """March 2026, all regions and categories."""
+    return Scope(*MARCH)
