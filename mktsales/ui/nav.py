@@ -8,9 +8,11 @@ app.py's navigation chose it in this same script run (ENGINEERING-NOTES: guard e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
+from mktsales.config import ROOT
 from mktsales.i18n import t
 
 _CHOSEN = "_mktsales_nav_page"
@@ -32,10 +34,10 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
-def navigation(lang: str) -> st.navigation:  # type: ignore[valid-type]
-    """Build st.navigation over the registry, titles in ``lang``."""
-    pages = [
-        st.Page(p.path, title=t(f"nav.{p.key}", lang), icon=p.icon, url_path=p.key, default=p.default)
+def navigation(lang: str) -> Any:
+    """Build st.navigation over the registry, titles in ``lang``; returns the page to run."""
+    pages = [  # absolute paths: the pages resolve the same whichever script started the app
+        st.Page(ROOT / p.path, title=t(f"nav.{p.key}", lang), icon=p.icon, url_path=p.key, default=p.default)
         for p in PAGES
     ]
     return st.navigation(pages)

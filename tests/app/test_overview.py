@@ -1,0 +1,79 @@
+"""The overview in both languages: tiles show the hand-worked numbers of the tiny fixture."""
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+
+def tiles(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def test_overview_in_chinese_shows_march_tiles_and_changes(app: AppTest) -> None:
+    assert not app.exception
+    shown = tiles(app)
+    assert shown["销售收入"] == ("¥1.02万", "+137.2%")  # 10,200 vs 4,300 in the previous period
+    assert shown["回款"] == ("¥1.17万", "")  # nothing was collected in the previous period
+    assert shown["触达"] == ("1,500", "+200.0%")  # 1,500 vs 500
+    assert shown["线索数"] == ("7", "+250.0%")
+    assert shown["单条线索成本"] == ("¥286", "-42.9%")  # 2000/7 vs 1000/2
+    assert shown["品牌知名度"] == ("38.0%", "+3.5 个百分点")  # 38.0 vs 34.5
+    assert shown["赢单率"] == ("66.7%", "-33.3 个百分点")
+    assert shown["目标达成率"] == ("63.7%", "-89.8 个百分点")  # 10200/16000 vs 4300/2800
+    assert shown["在途商机金额"] == ("¥8,000", "")
+    assert len(shown) == 11
+
+
+def test_overview_in_english(app: AppTest) -> None:
+    app.segmented_control(key="lang").set_value("en").run()
+    assert not app.exception
+    shown = tiles(app)
+    assert shown["Revenue"] == ("¥10.2K", "+137.2%")
+    assert shown["Brand awareness"] == ("38.0%", "+3.5 pts")
+    assert shown["MQLs"] == ("5", "+150.0%")
+    assert app.title[0].value == "Executive overview"
+    assert "1 Mar 2026 to 31 Mar 2026 (31 days)" in app.caption[0].value
+
+
+def test_funnel_chart_shows_both_tracks_and_the_handoff(app: AppTest) -> None:
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    marketing, sales = spec["data"]
+    assert marketing["y"] == ["触达", "互动", "线索", "市场合格线索 MQL"]
+    assert marketing["x"] == [1500, 210, 7, 5]
+    assert sales["x"] == [4, 4, 2, 2]
+    assert marketing["marker"]["color"] != sales["marker"]["color"]
+    assert any("交接" in a["text"] for a in spec["layout"]["annotations"])
+    assert "↓ 80.0%" in sales["text"][0]  # 4 SALs of 5 MQLs
+
+
+def test_region_filter_narrows_every_tile(app: AppTest) -> None:
+    app.multiselect(key="region").set_value(["north", "east"]).run()
+    assert not app.exception
+    shown = tiles(app)
+    assert shown["销售收入"][0] == "¥7,000"  # North 6,000 + East 1,000
+    assert shown["回款"][0] == "¥1.07万"  # 6,000 + 4,700
+    table = app.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["华北", "华东", "合计"]
+
+
+def test_category_filter_and_a_year_period(app: AppTest) -> None:
+    app.multiselect(key="category").set_value(["snacks"]).run()
+    app.selectbox(key="period").set_value("year").run()
+    assert not app.exception
+    assert tiles(app)["销售收入"][0] == "¥3,200"  # snacks in 2026: orders 2, 3 and 6
+
+
+def test_an_empty_period_says_so_instead_of_failing(app: AppTest) -> None:
+    app.selectbox(key="period").set_value("custom").run()
+    app.date_input(key="range").set_value((__import__("datetime").date(2020, 1, 1),
+                                           __import__("datetime").date(2020, 1, 31))).run()
+    assert not app.exception
+    assert app.info and "没有数据" in app.info[0].value
+    assert tiles(app)["销售收入"] == ("¥0", "")
+    assert tiles(app)["赢单率"][0] == "—"
+
+
+def test_region_table_totals_and_colours_attainment(app: AppTest) -> None:
+    table = app.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["华北", "华东", "华南", "合计"]
+    assert list(table["目标达成率"]) == [0.75, 0.25, 0.8, 0.6375]

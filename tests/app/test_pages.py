@@ -1,0 +1,45 @@
+"""Every page renders in both languages; a page script run on its own is stopped by its guard."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mktsales.ui.nav import PAGES
+from tests.app.conftest import page_path
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("page", [p.path for p in PAGES])
+def test_every_page_renders_in_both_languages(app: AppTest, page: str, lang: str) -> None:
+    app.segmented_control(key="lang").set_value(lang).run()
+    app.switch_page(page_path(page)).run()
+    assert not app.exception
+    assert app.title, page
+    assert not app.warning  # the guard let it through
+
+
+def test_definitions_page_lists_every_kpi_with_its_definition(app: AppTest) -> None:
+    app.switch_page(page_path("pages/definitions.py")).run()
+    app.segmented_control(key="lang").set_value("en").run()
+    text = " ".join(str(v) for df in app.dataframe for v in df.value.to_numpy().ravel())
+    assert "Won ÷ (won + lost) among opportunities closed in the period." in text
+    assert "accept_hours" in text
+
+
+@pytest.mark.parametrize("page", [p.path for p in PAGES])
+def test_a_page_run_outside_the_navigation_is_stopped(app_env: Path, page: str) -> None:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=30).run()
+    assert not at.exception
+    assert not at.metric and not at.dataframe
+    assert at.warning and "导航" in at.warning[0].value
+
+
+def test_first_session_after_start_runs_in_legacy_mode_and_still_shows_only_the_overview(app_env: Path) -> None:
+    """Running app.py itself is what the first session after a server start does (pages/ mode)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert len(at.metric) == 11
+    assert not at.warning

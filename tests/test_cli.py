@@ -1,0 +1,66 @@
+"""The command line: JSON numbers worked out by hand on the tiny fixture, and clear errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mktsales.cli import main
+from mktsales.db import Database
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_kpis_json_for_two_regions_named_in_either_language(tiny_file: Path, capsys) -> None:
+    code, out, _ = run(capsys, "kpis", "--db", str(tiny_file), "--from", "2026-03-01", "--to", "2026-04-01",
+                       "--region", "华北", "East China", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["period"] == {"from": "2026-03-01", "to": "2026-04-01", "days": 31}
+    assert report["sales"]["revenue"] == pytest.approx(7000.0)  # North 6000 + East 1000
+    assert report["sales"]["receivables"] == pytest.approx(600.0)  # East's order 2
+    assert report["marketing"]["leads"] == 7  # North 4 + East 3
+    assert report["handoff"]["accept_hours"] == pytest.approx(24.0)  # median of 12, 24, 48
+    assert [s["count"] for s in report["funnel"]] == [1500, 210, 7, 5, 3, 3, 1, 2]
+
+
+def test_kpis_category_filter_by_code(tiny_file: Path, capsys) -> None:
+    code, out, _ = run(capsys, "kpis", "--db", str(tiny_file), "--from", "2026-03-01", "--to", "2026-04-01",
+                       "--category", "snacks", "--json")
+    assert code == 0
+    assert json.loads(out)["sales"]["revenue"] == pytest.approx(1200.0)  # orders 2 and 3
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--region", "Mars"], "unknown region 'Mars'"),
+    (["--category", "cars"], "unknown category 'cars'"),
+    (["--from", "2026-04-01", "--to", "2026-03-01"], "not before"),
+])
+def test_kpis_bad_input_exits_2_with_a_clear_message(tiny_file: Path, capsys, argv, message) -> None:
+    code, out, err = run(capsys, "kpis", "--db", str(tiny_file), *argv)
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_kpis_on_a_missing_file_says_how_to_create_one_and_creates_nothing(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "none.duckdb"
+    code, _, err = run(capsys, "kpis", "--db", str(missing))
+    assert code == 2 and "python -m mktsales demo" in err
+    assert not missing.exists()
+
+
+def test_a_file_held_by_another_process_is_reported_plainly(tiny_file: Path) -> None:
+    with Database(tiny_file):  # this process holds the lock, as the running app would
+        done = subprocess.run([sys.executable, "-m", "mktsales", "kpis", "--db", str(tiny_file)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2
+    assert "in use by another process" in done.stderr
+    assert "Traceback" not in done.stderr
