@@ -1,8 +1,17 @@
-"""The global filters in the sidebar, shared by every page and kept in the URL."""
+"""The global filters in the sidebar, shared by every page and kept in the URL.
+
+The URL carries stable codes, not labels (?lang=en&period=custom&from=2026-03-01&to=2026-03-31
+&region=north&region=east&category=snacks), so a link opens the same view in either language.
+Streamlit's own bind="query-params" writes the displayed label instead, which changes with the
+language, so the sync is done here: the URL seeds the widgets once per session, and every run
+writes the current choice back.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,17 +20,79 @@ from mktsales import config
 from mktsales.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
 from mktsales.scope import PERIOD_KINDS, Scope, period_range
 
-# Widget keys double as URL query parameters (bind="query-params"): ?lang=en&period=year&region=east
 LANG_KEY, PERIOD_KEY, RANGE_KEY, REGION_KEY, CATEGORY_KEY, REFRESH_KEY = (
     "lang", "period", "range", "region", "category", "refresh")
+_SEEDED = "_mktsales_url_seeded"
+
+
+def _widget_key(key: str, lang: str) -> str:
+    """A per-language key for a widget whose option labels are translated.
+
+    A keyed selectbox keeps showing its old option label after format_func changes (Streamlit
+    1.67: "本月" stayed after switching to English), so each language gets its own widget, seeded
+    from the canonical value kept under ``key``.
+    """
+    for other in LANGS:
+        if other != lang:
+            st.session_state.pop(f"{key}.{other}", None)
+    widget = f"{key}.{lang}"
+    if widget not in st.session_state:
+        st.session_state[widget] = st.session_state[key]
+    return widget
+
+
+def _keep(key: str, value: Any) -> Any:
+    """Remember a widget's value under its canonical key; return it."""
+    st.session_state[key] = value
+    return value
+
+
+def _url_list(name: str) -> list[str]:
+    return st.query_params.get_all(name)
+
+
+def _seed(key: str, parse: Callable[[], Any], default: Any) -> None:
+    """Give widget ``key`` its first value: from the URL when valid there, else ``default``."""
+    if key in st.session_state:
+        return
+    value = parse() if not st.session_state.get(_SEEDED) else None
+    st.session_state[key] = default if value is None else value
+
+
+def _one_of(name: str, allowed: tuple[Any, ...], cast: Callable[[str], Any] = str) -> Callable[[], Any]:
+    def parse() -> Any:
+        values = _url_list(name)
+        try:
+            value = cast(values[0]) if values else None
+        except ValueError:
+            return None
+        return value if value in allowed else None
+    return parse
+
+
+def _subset(name: str, allowed: list[str]) -> Callable[[], list[str] | None]:
+    def parse() -> list[str] | None:
+        chosen = [v for v in dict.fromkeys(_url_list(name)) if v in allowed]
+        return chosen or None
+    return parse
+
+
+def _date_range() -> tuple[dt.date, dt.date] | None:
+    try:
+        start = dt.date.fromisoformat(_url_list("from")[0])
+        last = dt.date.fromisoformat(_url_list("to")[0])
+    except (IndexError, ValueError):
+        return None
+    return (start, last) if start <= last else None
 
 
 def language() -> str:
-    """The 中文 / English switch; Chinese unless the user or the URL chose English."""
-    lang = st.session_state.get(LANG_KEY) or DEFAULT_LANG
+    """The 中文 / English switch; Chinese unless the user or the link chose English."""
+    _seed(LANG_KEY, _one_of("lang", LANGS), DEFAULT_LANG)
+    lang = st.session_state[LANG_KEY] or DEFAULT_LANG
     chosen = st.sidebar.segmented_control(
-        t("sidebar.language", lang), LANGS, default=DEFAULT_LANG, format_func=LANG_NAMES.__getitem__,
-        key=LANG_KEY, bind="query-params", required=True, width="stretch",
+        t("sidebar.language", lang), LANGS, format_func=LANG_NAMES.__getitem__, key=LANG_KEY,
+        required=True, width="stretch",
     )
     return chosen or DEFAULT_LANG
 
@@ -31,17 +102,16 @@ def _names(frame: pd.DataFrame, lang: str) -> dict[str, str]:
 
 
 def _period(lang: str, today: dt.date) -> tuple[dt.date, dt.date]:
-    kind = st.sidebar.selectbox(
+    _seed(PERIOD_KEY, _one_of("period", PERIOD_KINDS), "month")
+    kind = _keep(PERIOD_KEY, st.sidebar.selectbox(
         t("filter.period", lang), PERIOD_KINDS, format_func=lambda k: t(f"period.{k}", lang),
-        key=PERIOD_KEY, bind="query-params",
-    )
+        key=_widget_key(PERIOD_KEY, lang)))
     if kind != "custom":
         return period_range(kind, today)
     default = period_range("month", today)
-    picked = st.sidebar.date_input(
-        t("filter.range", lang), value=(default[0], default[1] - dt.timedelta(days=1)),
-        max_value=today + dt.timedelta(days=366), key=RANGE_KEY, bind="query-params",
-    )
+    _seed(RANGE_KEY, _date_range, (default[0], default[1] - dt.timedelta(days=1)))
+    picked = st.sidebar.date_input(t("filter.range", lang), key=RANGE_KEY,
+                                   max_value=today + dt.timedelta(days=366))
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.sidebar.info(t("filter.range_incomplete", lang))
         return default
@@ -54,14 +124,16 @@ def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str) -> Scope:
     st.sidebar.subheader(t("sidebar.filters", lang))
     start, end = _period(lang, config.today())
     region_names, category_names = _names(regions, lang), _names(categories, lang)
-    chosen_regions = st.sidebar.multiselect(
+    _seed(REGION_KEY, _subset("region", list(region_names)), [])
+    _seed(CATEGORY_KEY, _subset("category", list(category_names)), [])
+    chosen_regions = _keep(REGION_KEY, st.sidebar.multiselect(
         t("filter.regions", lang), list(region_names), format_func=region_names.__getitem__,
-        placeholder=t("filter.regions_all", lang), key=REGION_KEY, bind="query-params",
-    )
-    chosen_categories = st.sidebar.multiselect(
+        placeholder=t("filter.regions_all", lang), key=_widget_key(REGION_KEY, lang),
+    ))
+    chosen_categories = _keep(CATEGORY_KEY, st.sidebar.multiselect(
         t("filter.categories", lang), list(category_names), format_func=category_names.__getitem__,
-        placeholder=t("filter.categories_all", lang), key=CATEGORY_KEY, bind="query-params",
-    )
+        placeholder=t("filter.categories_all", lang), key=_widget_key(CATEGORY_KEY, lang),
+    ))
     st.sidebar.caption(t("filter.link_hint", lang))
     region_ids = dict(zip(regions["code"], regions["region_id"], strict=True))
     category_ids = dict(zip(categories["code"], categories["category_id"], strict=True))
@@ -85,8 +157,30 @@ def refresh_interval(lang: str) -> int:
     """The auto-refresh interval in seconds (0 = off), default from the configuration."""
     st.sidebar.subheader(t("sidebar.display", lang))
     default = config.refresh_seconds()
-    choices = sorted(set(config.REFRESH_CHOICES) | {default})
-    return int(st.sidebar.selectbox(
-        t("filter.refresh", lang), choices, index=choices.index(default),
-        format_func=lambda s: _refresh_label(s, lang), key=REFRESH_KEY, bind="query-params",
-    ))
+    choices = tuple(sorted(set(config.REFRESH_CHOICES) | {default}))
+    _seed(REFRESH_KEY, _one_of("refresh", choices, int), default)
+    return int(_keep(REFRESH_KEY, st.sidebar.selectbox(
+        t("filter.refresh", lang), choices, format_func=lambda s: _refresh_label(s, lang),
+        key=_widget_key(REFRESH_KEY, lang))))
+
+
+def write_url(scope: Scope) -> None:
+    """Put the current filters in the URL as codes, leaving out what is at its default."""
+    state = st.session_state
+    params: dict[str, str | list[str]] = {}
+    if state[LANG_KEY] != DEFAULT_LANG:
+        params["lang"] = state[LANG_KEY]
+    if state[PERIOD_KEY] != "month":
+        params["period"] = state[PERIOD_KEY]
+    if state[PERIOD_KEY] == "custom":
+        params["from"] = scope.start.isoformat()
+        params["to"] = (scope.end - dt.timedelta(days=1)).isoformat()
+    if state[REGION_KEY]:
+        params["region"] = list(state[REGION_KEY])
+    if state[CATEGORY_KEY]:
+        params["category"] = list(state[CATEGORY_KEY])
+    if state[REFRESH_KEY] != config.refresh_seconds():
+        params["refresh"] = str(state[REFRESH_KEY])
+    if st.query_params.to_dict() != params or any(isinstance(v, list) for v in params.values()):
+        st.query_params.from_dict(params)
+    state[_SEEDED] = True

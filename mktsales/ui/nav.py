@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from mktsales.config import ROOT
 from mktsales.i18n import t
@@ -40,7 +41,14 @@ def navigation(lang: str) -> Any:
         st.Page(ROOT / p.path, title=t(f"nav.{p.key}", lang), icon=p.icon, url_path=p.key, default=p.default)
         for p in PAGES
     ]
-    return st.navigation(pages)
+    legacy = bool(PagesManager.uses_pages_directory)
+    page = st.navigation(pages)
+    if legacy:
+        # The first session after a server start runs in the legacy pages/ mode, where widget ids
+        # differ from every later run: the user's first click then reaches no widget and resets
+        # it (seen: the language switch fell back to None). Rerun at once in st.navigation mode.
+        st.rerun()
+    return page
 
 
 def mark_chosen(url_path: str) -> None:

@@ -10,7 +10,6 @@ from mktsales import display
 from mktsales.i18n import t
 from mktsales.kpis import Overview
 
-TILE_WIDTH = 200  # px; tiles wrap: six to a row on a desktop, two on a phone
 
 ATTAINMENT_COLOURS = ((1.0, "#DCFCE7"), (0.8, "#FEF3C7"), (0.0, "#FEE2E2"))  # green, amber, red
 REGION_COLUMNS = ("revenue", "target_revenue", "attainment", "collections", "receivables", "leads", "mql",
@@ -28,7 +27,7 @@ def kpi_tiles(view: Overview, names: tuple[str, ...], lang: str) -> None:
                 delta_color="inverse" if name in display.LOWER_IS_BETTER else "normal",
                 help=t(f"def.{name}", lang),
                 border=True,
-                width=TILE_WIDTH,
+                width="stretch",
             )
 
 

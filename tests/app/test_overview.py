@@ -47,7 +47,7 @@ def test_funnel_chart_shows_both_tracks_and_the_handoff(app: AppTest) -> None:
 
 
 def test_region_filter_narrows_every_tile(app: AppTest) -> None:
-    app.multiselect(key="region").set_value(["north", "east"]).run()
+    app.multiselect(key="region.zh").set_value(["north", "east"]).run()
     assert not app.exception
     shown = tiles(app)
     assert shown["销售收入"][0] == "¥7,000"  # North 6,000 + East 1,000
@@ -57,14 +57,14 @@ def test_region_filter_narrows_every_tile(app: AppTest) -> None:
 
 
 def test_category_filter_and_a_year_period(app: AppTest) -> None:
-    app.multiselect(key="category").set_value(["snacks"]).run()
-    app.selectbox(key="period").set_value("year").run()
+    app.multiselect(key="category.zh").set_value(["snacks"]).run()
+    app.selectbox(key="period.zh").set_value("year").run()
     assert not app.exception
     assert tiles(app)["销售收入"][0] == "¥3,200"  # snacks in 2026: orders 2, 3 and 6
 
 
 def test_an_empty_period_says_so_instead_of_failing(app: AppTest) -> None:
-    app.selectbox(key="period").set_value("custom").run()
+    app.selectbox(key="period.zh").set_value("custom").run()
     app.date_input(key="range").set_value((__import__("datetime").date(2020, 1, 1),
                                            __import__("datetime").date(2020, 1, 31))).run()
     assert not app.exception
@@ -77,3 +77,13 @@ def test_region_table_totals_and_colours_attainment(app: AppTest) -> None:
     table = app.dataframe[0].value
     assert list(table.iloc[:, 0]) == ["华北", "华东", "华南", "合计"]
     assert list(table["目标达成率"]) == [0.75, 0.25, 0.8, 0.6375]
+
+
+def test_switching_language_keeps_the_filters_and_translates_their_labels(app: AppTest) -> None:
+    app.multiselect(key="region.zh").set_value(["north", "east"]).run()
+    app.selectbox(key="period.zh").set_value("year").run()
+    app.segmented_control(key="lang").set_value("en").run()
+    assert not app.exception
+    assert app.multiselect(key="region.en").value == ["north", "east"]
+    assert app.selectbox(key="period.en").value == "year"
+    assert tiles(app)["Revenue"][0] == "¥11.3K"  # 2026 to date, North and East: 7,000 + 300 + 4,000
