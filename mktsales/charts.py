@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -48,7 +49,8 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
             y=[names[i] for i in rows],
             x=[counts[i] or None for i in rows],  # a zero bar cannot be drawn on a log axis
             text=[labels[i] for i in rows],
-            textposition="outside",
+            textposition="auto",  # inside long bars, outside short ones: nothing runs off a phone
+            insidetextanchor="end",
             cliponaxis=False,
             orientation="h",
             marker_color=TRACK_COLOURS[track],
@@ -59,10 +61,10 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
     fig.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y", y0=handoff - 0.5, y1=handoff - 0.5,
                   line={"color": "#0F172A", "width": 2, "dash": "dash"})
     fig.add_annotation(xref="paper", x=1, yref="y", y=handoff - 0.5, text=t("funnel.handoff", lang),
-                       showarrow=False, xanchor="right", yanchor="bottom",
-                       font={"size": 12, "color": "#0F172A"}, bgcolor="rgba(255,255,255,0.85)")
+                       showarrow=False, xanchor="right", yanchor="middle",
+                       font={"size": 11, "color": "#0F172A"}, bgcolor="#FFFFFF", borderpad=2)
     top = max(counts) if any(counts) else 10
-    fig.update_xaxes(type="log", title=t("funnel.axis", lang), range=[0, len(str(int(top))) + 0.6])
+    fig.update_xaxes(type="log", title=t("funnel.axis", lang), range=[0, math.log10(top) + 1.2])
     fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], autorange=True)
     fig.update_layout(barmode="overlay", bargap=0.25)
     return _themed(fig, t("funnel.title", lang), height=420)
@@ -80,8 +82,21 @@ def revenue_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
                     customdata=[i18n.money(v, lang) for v in trend["target_revenue"]],
                     hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>")
     fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
-    fig.update_yaxes(title=t("axis.amount", lang), tickformat="~s" if lang == "en" else ",.0f")
+    top = float(max(trend["revenue"].max(), trend["target_revenue"].max(), 0)) if len(trend) else 0.0
+    ticks = money_ticks(top)
+    fig.update_yaxes(tickvals=ticks, ticktext=[i18n.money(v, lang) for v in ticks],
+                     range=[0, max(ticks[-1], top) * 1.05])
     return _themed(fig, t("trend.revenue", lang), height=320)
+
+
+def money_ticks(top: float, count: int = 4) -> list[float]:
+    """Round tick values from 0 to at least ``top``: steps of 1, 2 or 5 times a power of ten."""
+    if top <= 0:
+        return [0.0, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [i * step for i in range(math.ceil(top / step) + 1)]
 
 
 def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
