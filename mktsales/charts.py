@@ -58,11 +58,29 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     handoff = next(i for i, s in enumerate(stages) if s["stage"] == HANDOFF_STAGE)
-    fig.add_shape(type="line", xref="paper", x0=0, x1=1, yref="y", y0=handoff - 0.5, y1=handoff - 0.5,
-                  line={"color": "#0F172A", "width": 2, "dash": "dash"})
-    fig.add_annotation(xref="paper", x=1, yref="y", y=handoff - 0.5, text=t("funnel.handoff", lang),
-                       showarrow=False, xanchor="right", yanchor="middle",
-                       font={"size": 11, "color": "#0F172A"}, bgcolor="#FFFFFF", borderpad=2)
+    fig.add_shape(
+        type="line",
+        xref="paper",
+        x0=0,
+        x1=1,
+        yref="y",
+        y0=handoff - 0.5,
+        y1=handoff - 0.5,
+        line={"color": "#0F172A", "width": 2, "dash": "dash"},
+    )
+    fig.add_annotation(
+        xref="paper",
+        x=1,
+        yref="y",
+        y=handoff - 0.5,
+        text=t("funnel.handoff", lang),
+        showarrow=False,
+        xanchor="right",
+        yanchor="middle",
+        font={"size": 11, "color": "#0F172A"},
+        bgcolor="#FFFFFF",
+        borderpad=2,
+    )
     top = max(counts) if any(counts) else 10
     fig.update_xaxes(type="log", title=t("funnel.axis", lang), range=[0, math.log10(top) + 1.2])
     fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], autorange=True)
@@ -73,19 +91,29 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
 def revenue_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
     """Monthly revenue as bars against the month's (prorated) target as a line."""
     fig = go.Figure()
-    fig.add_bar(x=trend["month"], y=trend["revenue"], name=t("series.revenue", lang),
-                marker_color=TRACK_COLOURS["sales"],
-                customdata=[i18n.money(v, lang) for v in trend["revenue"]],
-                hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>")
-    fig.add_scatter(x=trend["month"], y=trend["target_revenue"], name=t("series.target", lang),
-                    mode="lines+markers", line={"color": TARGET_COLOUR, "width": 2, "dash": "dot"},
-                    customdata=[i18n.money(v, lang) for v in trend["target_revenue"]],
-                    hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>")
+    fig.add_bar(
+        x=trend["month"],
+        y=trend["revenue"],
+        name=t("series.revenue", lang),
+        marker_color=TRACK_COLOURS["sales"],
+        customdata=[i18n.money(v, lang) for v in trend["revenue"]],
+        hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=trend["month"],
+        y=trend["target_revenue"],
+        name=t("series.target", lang),
+        mode="lines+markers",
+        line={"color": TARGET_COLOUR, "width": 2, "dash": "dot"},
+        customdata=[i18n.money(v, lang) for v in trend["target_revenue"]],
+        hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>",
+    )
     fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
     top = float(max(trend["revenue"].max(), trend["target_revenue"].max(), 0)) if len(trend) else 0.0
     ticks = money_ticks(top)
-    fig.update_yaxes(tickvals=ticks, ticktext=[i18n.money(v, lang) for v in ticks],
-                     range=[0, max(ticks[-1], top) * 1.05])
+    fig.update_yaxes(
+        tickvals=ticks, ticktext=[i18n.money(v, lang) for v in ticks], range=[0, max(ticks[-1], top) * 1.05]
+    )
     return _themed(fig, t("trend.revenue", lang), height=320)
 
 
@@ -102,10 +130,20 @@ def money_ticks(top: float, count: int = 4) -> list[float]:
 def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
     """Monthly leads and MQLs, both marketing-owned."""
     fig = go.Figure()
-    fig.add_scatter(x=trend["month"], y=trend["leads"], name=t("series.leads", lang), mode="lines+markers",
-                    line={"color": TRACK_COLOURS["marketing"], "width": 2})
-    fig.add_scatter(x=trend["month"], y=trend["mql"], name=t("series.mql", lang), mode="lines+markers",
-                    line={"color": "#60A5FA", "width": 2, "dash": "dash"})
+    fig.add_scatter(
+        x=trend["month"],
+        y=trend["leads"],
+        name=t("series.leads", lang),
+        mode="lines+markers",
+        line={"color": TRACK_COLOURS["marketing"], "width": 2},
+    )
+    fig.add_scatter(
+        x=trend["month"],
+        y=trend["mql"],
+        name=t("series.mql", lang),
+        mode="lines+markers",
+        line={"color": "#60A5FA", "width": 2, "dash": "dash"},
+    )
     fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
     fig.update_yaxes(title=t("axis.count", lang), rangemode="tozero")
     return _themed(fig, t("trend.leads", lang), height=320)

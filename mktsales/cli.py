@@ -40,8 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("kpis", help="print every KPI for a period and filters")
     report.add_argument("--db", required=True, type=Path, help="database file")
     report.add_argument("--from", dest="start", type=_date, help="first day (default: first of this month)")
-    report.add_argument("--to", dest="end", type=_date,
-                        help="day after the last day: the period is [from, to) (default: tomorrow)")
+    report.add_argument(
+        "--to",
+        dest="end",
+        type=_date,
+        help="day after the last day: the period is [from, to) (default: tomorrow)",
+    )
     report.add_argument("--region", nargs="+", default=[], help="regions by Chinese or English name or code")
     report.add_argument("--category", nargs="+", default=[], help="product categories, same")
     report.add_argument("--json", action="store_true", help="print one JSON object")
@@ -66,10 +70,13 @@ def _demo(args: argparse.Namespace) -> int:
         Path(f"{args.db}.wal").unlink(missing_ok=True)
     started = time.perf_counter()
     with Database(args.db) as db:
-        counts = demo.build_demo(db, seed=args.seed, as_of=args.as_of,
-                                 activities=args.activities or demo.DEFAULT_ACTIVITIES)
+        counts = demo.build_demo(
+            db, seed=args.seed, as_of=args.as_of, activities=args.activities or demo.DEFAULT_ACTIVITIES
+        )
     seconds = time.perf_counter() - started
-    print(f"built {args.db} in {seconds:.1f} s: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+    print(
+        f"built {args.db} in {seconds:.1f} s: " + ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    )
     return 0
 
 

@@ -121,7 +121,9 @@ class Database:
                     cur.execute("BEGIN TRANSACTION")
                     try:
                         cur.execute(sql)
-                        cur.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+                        cur.execute(
+                            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+                        )
                         cur.execute("COMMIT")
                     except BaseException:
                         cur.execute("ROLLBACK")

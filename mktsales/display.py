@@ -10,13 +10,30 @@ from mktsales.kpis import RATIO_KPIS
 
 # Which formatter each KPI uses; brand_awareness is already a percentage (0-100).
 KIND: dict[str, str] = {
-    "reach": "count", "engaged": "count", "leads": "count", "mql": "count", "sal": "count",
-    "opportunities": "count", "won_deals": "count", "lost_deals": "count", "collected": "count",
-    "marketing_spend": "money", "cost_per_lead": "money", "revenue": "money", "collections": "money",
-    "receivables": "money", "target_revenue": "money", "open_pipeline": "money",
-    "mql_rate": "share", "win_rate": "share", "attainment": "share", "sal_rate": "share",
-    "advisor_share": "share", "brand_awareness": "percent",
-    "accept_hours": "hours", "approval_hours": "hours",
+    "reach": "count",
+    "engaged": "count",
+    "leads": "count",
+    "mql": "count",
+    "sal": "count",
+    "opportunities": "count",
+    "won_deals": "count",
+    "lost_deals": "count",
+    "collected": "count",
+    "marketing_spend": "money",
+    "cost_per_lead": "money",
+    "revenue": "money",
+    "collections": "money",
+    "receivables": "money",
+    "target_revenue": "money",
+    "open_pipeline": "money",
+    "mql_rate": "share",
+    "win_rate": "share",
+    "attainment": "share",
+    "sal_rate": "share",
+    "advisor_share": "share",
+    "brand_awareness": "percent",
+    "accept_hours": "hours",
+    "approval_hours": "hours",
 }
 # A rise in these is bad news: their change is coloured the other way round.
 LOWER_IS_BETTER = frozenset({"cost_per_lead", "receivables", "accept_hours", "approval_hours"})

@@ -15,10 +15,29 @@ from mktsales.scope import Scope, add_months, month_start
 
 TOTAL = 0  # region_id of the all-regions row in kpis_by_region
 
-MARKETING_KPIS = ("reach", "engaged", "leads", "mql", "marketing_spend", "cost_per_lead", "mql_rate",
-                  "brand_awareness")
-SALES_KPIS = ("sal", "opportunities", "won_deals", "lost_deals", "revenue", "collections", "receivables",
-              "win_rate", "target_revenue", "attainment", "open_pipeline")
+MARKETING_KPIS = (
+    "reach",
+    "engaged",
+    "leads",
+    "mql",
+    "marketing_spend",
+    "cost_per_lead",
+    "mql_rate",
+    "brand_awareness",
+)
+SALES_KPIS = (
+    "sal",
+    "opportunities",
+    "won_deals",
+    "lost_deals",
+    "revenue",
+    "collections",
+    "receivables",
+    "win_rate",
+    "target_revenue",
+    "attainment",
+    "open_pipeline",
+)
 HANDOFF_KPIS = ("sal_rate", "accept_hours", "approval_hours", "advisor_share")
 # KPIs that are shares; their change is a difference in points, not a relative change.
 RATIO_KPIS = frozenset({"mql_rate", "win_rate", "attainment", "sal_rate", "advisor_share", "brand_awareness"})

@@ -12,12 +12,19 @@ nav.guard("definitions", lang)
 
 st.title(t("definitions.title", lang))
 st.write(t("definitions.intro", lang))
-for group, names in (("marketing", kpis.MARKETING_KPIS), ("sales", (*kpis.SALES_KPIS, "collected")),
-                     ("handoff", kpis.HANDOFF_KPIS)):
+for group, names in (
+    ("marketing", kpis.MARKETING_KPIS),
+    ("sales", (*kpis.SALES_KPIS, "collected")),
+    ("handoff", kpis.HANDOFF_KPIS),
+):
     st.subheader(t(f"definitions.group_{group}", lang))
     st.dataframe(
-        pd.DataFrame({t("definitions.name", lang): [t(f"kpi.{n}", lang) for n in names],
-                      t("definitions.meaning", lang): [t(f"def.{n}", lang) for n in names],
-                      t("definitions.key", lang): list(names)}),
+        pd.DataFrame(
+            {
+                t("definitions.name", lang): [t(f"kpi.{n}", lang) for n in names],
+                t("definitions.meaning", lang): [t(f"def.{n}", lang) for n in names],
+                t("definitions.key", lang): list(names),
+            }
+        ),
         hide_index=True,
     )

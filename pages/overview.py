@@ -17,9 +17,17 @@ path = str(config.db_path())
 st.title(t("overview.title", lang))
 previous = scope.previous()
 last_day = dt.timedelta(days=1)
-st.caption(t("overview.period", lang, start=i18n.day(scope.start, lang), end=i18n.day(scope.end - last_day, lang),
-             days=scope.days, prev_start=i18n.day(previous.start, lang),
-             prev_end=i18n.day(previous.end - last_day, lang)))
+st.caption(
+    t(
+        "overview.period",
+        lang,
+        start=i18n.day(scope.start, lang),
+        end=i18n.day(scope.end - last_day, lang),
+        days=scope.days,
+        prev_start=i18n.day(previous.start, lang),
+        prev_end=i18n.day(previous.end - last_day, lang),
+    )
+)
 
 
 @st.fragment(run_every=refresh or None)
@@ -27,21 +35,31 @@ def live() -> None:
     """Everything that refreshes itself: queries re-run only when the data version moved."""
     view = data.overview(path, data.database(path).version(), scope)
     regions, _ = data.reference_data(path, 0)
-    refresh_note = (t("overview.updated_every", lang, n=refresh) if refresh
-                    else t("overview.updated_off", lang))
+    refresh_note = (
+        t("overview.updated_every", lang, n=refresh) if refresh else t("overview.updated_off", lang)
+    )
     st.caption(t("overview.updated", lang, time=dt.datetime.now().strftime("%H:%M:%S"), refresh=refresh_note))
     if not view.current["leads"] and not view.current["revenue"] and not view.current["reach"]:
         st.info(t("overview.no_data", lang))
 
     st.subheader(f":blue[{t('overview.marketing', lang)}]")
-    widgets.kpi_tiles(view, ("reach", "leads", "mql", "cost_per_lead", "marketing_spend", "brand_awareness"),
-                      lang)
+    widgets.kpi_tiles(
+        view, ("reach", "leads", "mql", "cost_per_lead", "marketing_spend", "brand_awareness"), lang
+    )
     st.subheader(f":orange[{t('overview.sales', lang)}]")
     widgets.kpi_tiles(view, ("revenue", "collections", "win_rate", "attainment", "open_pipeline"), lang)
 
     st.plotly_chart(charts.funnel(kpis.funnel(view.current), lang), key="funnel")
-    st.caption(t("overview.handoff_caption", lang, rate=i18n.percent(view.current["sal_rate"], lang),
-                 hours=i18n.hours(view.current["accept_hours"], lang)) + " · " + t("funnel.log_note", lang))
+    st.caption(
+        t(
+            "overview.handoff_caption",
+            lang,
+            rate=i18n.percent(view.current["sal_rate"], lang),
+            hours=i18n.hours(view.current["accept_hours"], lang),
+        )
+        + " · "
+        + t("funnel.log_note", lang)
+    )
     left, right = st.columns(2)
     left.plotly_chart(charts.revenue_trend(view.trend, lang), key="revenue_trend")
     right.plotly_chart(charts.leads_trend(view.trend, lang), key="leads_trend")

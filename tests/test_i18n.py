@@ -25,8 +25,11 @@ def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
 
 def test_every_literal_key_in_the_code_exists() -> None:
     sources = [*ROOT.glob("mktsales/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
-    used = {key for path in sources
-            for key in re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text())}
+    used = {
+        key
+        for path in sources
+        for key in re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text())
+    }
     assert used, "the scan found no keys: the pattern is wrong"
     assert used - set(table()) == set()
 
@@ -40,21 +43,27 @@ def test_every_kpi_and_stage_has_a_name_and_a_definition() -> None:
         assert f"stage.{stage}" in table() and f"track.{track}" in table()
 
 
-@pytest.mark.parametrize(("value", "zh", "en"), [
-    (8000, "¥8,000", "¥8,000"),
-    (10200, "¥1.02万", "¥10.2K"),
-    (123456, "¥12.3万", "¥123K"),
-    (12_345_678, "¥1,235万", "¥12.3M"),
-    (123_456_789, "¥1.23亿", "¥123M"),
-    (None, "—", "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [
+        (8000, "¥8,000", "¥8,000"),
+        (10200, "¥1.02万", "¥10.2K"),
+        (123456, "¥12.3万", "¥123K"),
+        (12_345_678, "¥1,235万", "¥12.3M"),
+        (123_456_789, "¥1.23亿", "¥123M"),
+        (None, "—", "—"),
+    ],
+)
 def test_money_reads_in_wan_and_yi_for_chinese_and_k_m_for_english(value, zh, en) -> None:
     assert (i18n.money(value, "zh"), i18n.money(value, "en")) == (zh, en)
 
 
 def test_counts_percentages_hours_and_changes() -> None:
     assert (i18n.count(1500, "zh"), i18n.count(123_456, "zh"), i18n.count(123_456, "en")) == (
-        "1,500", "12.3万", "123,456")
+        "1,500",
+        "12.3万",
+        "123,456",
+    )
     assert i18n.percent(0.6375, "en") == "63.7%"  # 0.6375 is stored just below, rounds down
     assert (i18n.hours(36, "zh"), i18n.hours(2.5, "en")) == ("36 小时", "2.5 h")
     assert display.delta("mql_rate", -0.2857, "zh") == "-28.6 个百分点"

@@ -59,8 +59,16 @@ def test_funnel_stages_tracks_counts_and_conversion(tiny: Database, march: Scope
         ("won", "sales", 2),
         ("collected", "sales", 2),  # lead 1 paid 25 March, lead 7 paid 5 March; lead 6 settles in April
     ]
-    assert [s["conversion"] for s in stages] == [None, approx(0.14), approx(7 / 210), approx(5 / 7),
-                                                 approx(0.8), approx(1.0), approx(0.5), approx(1.0)]
+    assert [s["conversion"] for s in stages] == [
+        None,
+        approx(0.14),
+        approx(7 / 210),
+        approx(5 / 7),
+        approx(0.8),
+        approx(1.0),
+        approx(0.5),
+        approx(1.0),
+    ]
 
 
 def test_region_rows_and_total(tiny: Database, march: Scope) -> None:
@@ -119,8 +127,17 @@ def test_previous_period_and_changes(tiny: Database, march: Scope) -> None:
 def test_empty_period_gives_zeros_and_no_ratios(tiny: Database) -> None:
     t = kpis.totals(tiny, Scope(dt.date(2020, 1, 1), dt.date(2020, 2, 1)))
     assert (t["reach"], t["leads"], t["revenue"], t["collections"], t["won_deals"]) == (0, 0, 0, 0, 0)
-    for ratio in ("cost_per_lead", "mql_rate", "win_rate", "attainment", "sal_rate", "accept_hours",
-                  "approval_hours", "advisor_share", "brand_awareness"):
+    for ratio in (
+        "cost_per_lead",
+        "mql_rate",
+        "win_rate",
+        "attainment",
+        "sal_rate",
+        "accept_hours",
+        "approval_hours",
+        "advisor_share",
+        "brand_awareness",
+    ):
         assert t[ratio] is None, ratio
     assert [s["conversion"] for s in kpis.funnel(t)] == [None] * 8
 

@@ -9,12 +9,15 @@ from mktsales.scope import Scope, ScopeError, add_months, period_range
 TODAY = dt.date(2026, 11, 25)
 
 
-@pytest.mark.parametrize(("kind", "start", "end"), [
-    ("month", dt.date(2026, 11, 1), dt.date(2026, 11, 26)),
-    ("quarter", dt.date(2026, 10, 1), dt.date(2026, 11, 26)),
-    ("year", dt.date(2026, 1, 1), dt.date(2026, 11, 26)),
-    ("last12", dt.date(2025, 12, 1), dt.date(2026, 11, 26)),
-])
+@pytest.mark.parametrize(
+    ("kind", "start", "end"),
+    [
+        ("month", dt.date(2026, 11, 1), dt.date(2026, 11, 26)),
+        ("quarter", dt.date(2026, 10, 1), dt.date(2026, 11, 26)),
+        ("year", dt.date(2026, 1, 1), dt.date(2026, 11, 26)),
+        ("last12", dt.date(2025, 12, 1), dt.date(2026, 11, 26)),
+    ],
+)
 def test_named_periods_run_to_today_inclusive(kind: str, start: dt.date, end: dt.date) -> None:
     assert period_range(kind, TODAY) == (start, end)  # type: ignore[arg-type]
 

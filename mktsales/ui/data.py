@@ -19,9 +19,11 @@ def _close(db: Database) -> None:
 def database(path: str) -> Database:
     """The one connection per process; builds the demo database on first start."""
     db = Database(path)
-    if db.is_empty():
-        from mktsales import demo  # only on first start: numpy and the generator load then
+    from mktsales import demo
 
+    if demo.interrupted(db):  # a first start that was killed half way: start the demo again
+        demo.clear(db)
+    if db.is_empty():
         demo.build_demo(db, as_of=config.today())
     return db
 

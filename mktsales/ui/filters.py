@@ -21,7 +21,13 @@ from mktsales.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
 from mktsales.scope import PERIOD_KINDS, Scope, period_range
 
 LANG_KEY, PERIOD_KEY, RANGE_KEY, REGION_KEY, CATEGORY_KEY, REFRESH_KEY = (
-    "lang", "period", "range", "region", "category", "refresh")
+    "lang",
+    "period",
+    "range",
+    "region",
+    "category",
+    "refresh",
+)
 _SEEDED = "_mktsales_url_seeded"
 
 
@@ -67,6 +73,7 @@ def _one_of(name: str, allowed: tuple[Any, ...], cast: Callable[[str], Any] = st
         except ValueError:
             return None
         return value if value in allowed else None
+
     return parse
 
 
@@ -74,6 +81,7 @@ def _subset(name: str, allowed: list[str]) -> Callable[[], list[str] | None]:
     def parse() -> list[str] | None:
         chosen = [v for v in dict.fromkeys(_url_list(name)) if v in allowed]
         return chosen or None
+
     return parse
 
 
@@ -91,8 +99,12 @@ def language() -> str:
     _seed(LANG_KEY, _one_of("lang", LANGS), DEFAULT_LANG)
     lang = st.session_state[LANG_KEY] or DEFAULT_LANG
     chosen = st.sidebar.segmented_control(
-        t("sidebar.language", lang), LANGS, format_func=LANG_NAMES.__getitem__, key=LANG_KEY,
-        required=True, width="stretch",
+        t("sidebar.language", lang),
+        LANGS,
+        format_func=LANG_NAMES.__getitem__,
+        key=LANG_KEY,
+        required=True,
+        width="stretch",
     )
     return chosen or DEFAULT_LANG
 
@@ -103,15 +115,22 @@ def _names(frame: pd.DataFrame, lang: str) -> dict[str, str]:
 
 def _period(lang: str, today: dt.date) -> tuple[dt.date, dt.date]:
     _seed(PERIOD_KEY, _one_of("period", PERIOD_KINDS), "month")
-    kind = _keep(PERIOD_KEY, st.sidebar.selectbox(
-        t("filter.period", lang), PERIOD_KINDS, format_func=lambda k: t(f"period.{k}", lang),
-        key=_widget_key(PERIOD_KEY, lang)))
+    kind = _keep(
+        PERIOD_KEY,
+        st.sidebar.selectbox(
+            t("filter.period", lang),
+            PERIOD_KINDS,
+            format_func=lambda k: t(f"period.{k}", lang),
+            key=_widget_key(PERIOD_KEY, lang),
+        ),
+    )
     if kind != "custom":
         return period_range(kind, today)
     default = period_range("month", today)
     _seed(RANGE_KEY, _date_range, (default[0], default[1] - dt.timedelta(days=1)))
-    picked = st.sidebar.date_input(t("filter.range", lang), key=RANGE_KEY,
-                                   max_value=today + dt.timedelta(days=366))
+    picked = st.sidebar.date_input(
+        t("filter.range", lang), key=RANGE_KEY, max_value=today + dt.timedelta(days=366)
+    )
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.sidebar.info(t("filter.range_incomplete", lang))
         return default
@@ -126,14 +145,26 @@ def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str) -> Scope:
     region_names, category_names = _names(regions, lang), _names(categories, lang)
     _seed(REGION_KEY, _subset("region", list(region_names)), [])
     _seed(CATEGORY_KEY, _subset("category", list(category_names)), [])
-    chosen_regions = _keep(REGION_KEY, st.sidebar.multiselect(
-        t("filter.regions", lang), list(region_names), format_func=region_names.__getitem__,
-        placeholder=t("filter.regions_all", lang), key=_widget_key(REGION_KEY, lang),
-    ))
-    chosen_categories = _keep(CATEGORY_KEY, st.sidebar.multiselect(
-        t("filter.categories", lang), list(category_names), format_func=category_names.__getitem__,
-        placeholder=t("filter.categories_all", lang), key=_widget_key(CATEGORY_KEY, lang),
-    ))
+    chosen_regions = _keep(
+        REGION_KEY,
+        st.sidebar.multiselect(
+            t("filter.regions", lang),
+            list(region_names),
+            format_func=region_names.__getitem__,
+            placeholder=t("filter.regions_all", lang),
+            key=_widget_key(REGION_KEY, lang),
+        ),
+    )
+    chosen_categories = _keep(
+        CATEGORY_KEY,
+        st.sidebar.multiselect(
+            t("filter.categories", lang),
+            list(category_names),
+            format_func=category_names.__getitem__,
+            placeholder=t("filter.categories_all", lang),
+            key=_widget_key(CATEGORY_KEY, lang),
+        ),
+    )
     st.sidebar.caption(t("filter.link_hint", lang))
     region_ids = dict(zip(regions["code"], regions["region_id"], strict=True))
     category_ids = dict(zip(categories["code"], categories["category_id"], strict=True))
@@ -159,9 +190,17 @@ def refresh_interval(lang: str) -> int:
     default = config.refresh_seconds()
     choices = tuple(sorted(set(config.REFRESH_CHOICES) | {default}))
     _seed(REFRESH_KEY, _one_of("refresh", choices, int), default)
-    return int(_keep(REFRESH_KEY, st.sidebar.selectbox(
-        t("filter.refresh", lang), choices, format_func=lambda s: _refresh_label(s, lang),
-        key=_widget_key(REFRESH_KEY, lang))))
+    return int(
+        _keep(
+            REFRESH_KEY,
+            st.sidebar.selectbox(
+                t("filter.refresh", lang),
+                choices,
+                format_func=lambda s: _refresh_label(s, lang),
+                key=_widget_key(REFRESH_KEY, lang),
+            ),
+        )
+    )
 
 
 def write_url(scope: Scope) -> None:

@@ -10,10 +10,20 @@ from mktsales import display
 from mktsales.i18n import t
 from mktsales.kpis import Overview
 
-
 ATTAINMENT_COLOURS = ((1.0, "#DCFCE7"), (0.8, "#FEF3C7"), (0.0, "#FEE2E2"))  # green, amber, red
-REGION_COLUMNS = ("revenue", "target_revenue", "attainment", "collections", "receivables", "leads", "mql",
-                  "sal_rate", "accept_hours", "win_rate", "cost_per_lead")
+REGION_COLUMNS = (
+    "revenue",
+    "target_revenue",
+    "attainment",
+    "collections",
+    "receivables",
+    "leads",
+    "mql",
+    "sal_rate",
+    "accept_hours",
+    "win_rate",
+    "cost_per_lead",
+)
 
 
 def kpi_tiles(view: Overview, names: tuple[str, ...], lang: str) -> None:
@@ -44,11 +54,18 @@ def region_table(view: Overview, regions: pd.DataFrame, lang: str) -> Styler:
     total = pd.DataFrame([{"region_id": 0, **{c: view.current[c] for c in REGION_COLUMNS}}])
     frame = pd.concat([view.regions[["region_id", *REGION_COLUMNS]], total], ignore_index=True)
     frame.insert(0, "region", [names.get(r, t("col.total", lang)) for r in frame.pop("region_id")])
-    frame = frame.rename(columns={"region": t("col.region", lang),
-                                  **{c: t(f"kpi.{c}", lang) for c in REGION_COLUMNS}})
-    formats = {t(f"kpi.{c}", lang): (lambda v, c=c: display.value(c, None if pd.isna(v) else v, lang))
-               for c in REGION_COLUMNS}
-    return (frame.style.format(formats)
-            .map(_attainment_colour, subset=[t("kpi.attainment", lang)])
-            .apply(lambda row: ["font-weight: 600"] * len(row) if row.name == len(frame) - 1 else [""] * len(row),
-                   axis=1))
+    frame = frame.rename(
+        columns={"region": t("col.region", lang), **{c: t(f"kpi.{c}", lang) for c in REGION_COLUMNS}}
+    )
+    formats = {
+        t(f"kpi.{c}", lang): (lambda v, c=c: display.value(c, None if pd.isna(v) else v, lang))
+        for c in REGION_COLUMNS
+    }
+    return (
+        frame.style.format(formats)
+        .map(_attainment_colour, subset=[t("kpi.attainment", lang)])
+        .apply(
+            lambda row: ["font-weight: 600"] * len(row) if row.name == len(frame) - 1 else [""] * len(row),
+            axis=1,
+        )
+    )

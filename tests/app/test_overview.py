@@ -65,8 +65,9 @@ def test_category_filter_and_a_year_period(app: AppTest) -> None:
 
 def test_an_empty_period_says_so_instead_of_failing(app: AppTest) -> None:
     app.selectbox(key="period.zh").set_value("custom").run()
-    app.date_input(key="range").set_value((__import__("datetime").date(2020, 1, 1),
-                                           __import__("datetime").date(2020, 1, 31))).run()
+    app.date_input(key="range").set_value(
+        (__import__("datetime").date(2020, 1, 1), __import__("datetime").date(2020, 1, 31))
+    ).run()
     assert not app.exception
     assert app.info and "没有数据" in app.info[0].value
     assert tiles(app)["销售收入"] == ("¥0", "")

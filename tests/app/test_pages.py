@@ -37,7 +37,9 @@ def test_a_page_run_outside_the_navigation_is_stopped(app_env: Path, page: str) 
     assert at.warning and "导航" in at.warning[0].value
 
 
-def test_first_session_after_start_runs_in_legacy_mode_and_still_shows_only_the_overview(app_env: Path) -> None:
+def test_first_session_after_start_runs_in_legacy_mode_and_still_shows_only_the_overview(
+    app_env: Path,
+) -> None:
     """Running app.py itself is what the first session after a server start does (pages/ mode)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
