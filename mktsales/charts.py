@@ -70,7 +70,7 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
     )
     fig.add_annotation(
         xref="paper",
-        x=1,
+        x=0.99,
         yref="y",
         y=handoff - 0.5,
         text=t("funnel.handoff", lang),

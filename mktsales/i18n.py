@@ -34,7 +34,8 @@ def _scaled(value: float, steps: tuple[tuple[float, float, str], ...]) -> str | 
         if abs(value) >= threshold:
             scaled = value / size
             digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
-            return f"{scaled:,.{digits}f}{suffix}"
+            text = f"{scaled:,.{digits}f}"
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix  # ¥50M, not ¥50.0M
     return None
 
 

@@ -52,3 +52,16 @@ def test_overview_on_a_phone(server: str, browser) -> None:
     assert width <= PHONE["width"], f"horizontal scrolling: page is {width}px wide"
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "overview-zh-phone.png"), full_page=True)
+
+
+def test_the_overview_refreshes_itself_on_its_interval(server: str, browser) -> None:
+    page = open_overview(browser, f"{server}/?lang=en&refresh=10", DESKTOP)
+    stamp = page.get_by_text("Data as of").first
+    first = stamp.inner_text()
+    assert "checks for new data every 10 s" in first
+    page.wait_for_function(
+        "first => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+        ".some(e => e.innerText.startsWith('Data as of') && e.innerText !== first)",
+        arg=first,
+        timeout=25_000,
+    )
