@@ -88,3 +88,14 @@ def test_switching_language_keeps_the_filters_and_translates_their_labels(app: A
     assert app.multiselect(key="region.en").value == ["north", "east"]
     assert app.selectbox(key="period.en").value == "year"
     assert tiles(app)["Revenue"][0] == "¥11.3K"  # 2026 to date, North and East: 7,000 + 300 + 4,000
+
+
+def test_filters_are_kept_while_moving_between_pages(app: AppTest) -> None:
+    from tests.app.conftest import page_path
+
+    app.multiselect(key="region.zh").set_value(["east"]).run()
+    app.switch_page(page_path("pages/definitions.py")).run()
+    assert app.multiselect(key="region.zh").value == ["east"]
+    app.switch_page(page_path("pages/overview.py")).run()
+    assert not app.exception
+    assert tiles(app)["销售收入"][0] == "¥1,000"  # East's order 2 only

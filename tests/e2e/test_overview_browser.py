@@ -65,3 +65,20 @@ def test_the_overview_refreshes_itself_on_its_interval(server: str, browser) -> 
         arg=first,
         timeout=25_000,
     )
+
+
+def test_the_first_session_after_start_lists_only_the_app_pages(server: str, browser) -> None:
+    page = open_overview(browser, server, DESKTOP)
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+    assert [text.split("\n")[-1].strip() for text in links] == ["经营总览", "指标口径"]  # after the icon name
+
+
+def test_the_server_releases_the_database_when_it_stops(tiny_file) -> None:
+    from mktsales.db import Database
+    from tests.e2e.conftest import free_port, start_server
+
+    process = start_server(tiny_file, free_port())
+    process.terminate()
+    assert process.wait(timeout=20) == 0
+    with Database(tiny_file) as db:  # would raise DatabaseLocked if the lock were still held
+        assert db.scalar("SELECT count(*) FROM regions") == 3
