@@ -11,6 +11,7 @@ from mktsales.cli import main
 from mktsales.db import Database
 
 ROOT = Path(__file__).parent.parent
+MARCH = ("--from", "2026-03-01", "--to", "2026-04-01")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -20,20 +21,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_kpis_json_for_two_regions_named_in_either_language(tiny_file: Path, capsys) -> None:
-    code, out, _ = run(
-        capsys,
-        "kpis",
-        "--db",
-        str(tiny_file),
-        "--from",
-        "2026-03-01",
-        "--to",
-        "2026-04-01",
-        "--region",
-        "华北",
-        "East China",
-        "--json",
-    )
+    argv = ("kpis", "--db", str(tiny_file), *MARCH, "--region", "华北", "East China", "--json")
+    code, out, _ = run(capsys, *argv)
     assert code == 0
     report = json.loads(out)
     assert report["period"] == {"from": "2026-03-01", "to": "2026-04-01", "days": 31}
@@ -45,19 +34,7 @@ def test_kpis_json_for_two_regions_named_in_either_language(tiny_file: Path, cap
 
 
 def test_kpis_category_filter_by_code(tiny_file: Path, capsys) -> None:
-    code, out, _ = run(
-        capsys,
-        "kpis",
-        "--db",
-        str(tiny_file),
-        "--from",
-        "2026-03-01",
-        "--to",
-        "2026-04-01",
-        "--category",
-        "snacks",
-        "--json",
-    )
+    code, out, _ = run(capsys, "kpis", "--db", str(tiny_file), *MARCH, "--category", "snacks", "--json")
     assert code == 0
     assert json.loads(out)["sales"]["revenue"] == pytest.approx(1200.0)  # orders 2 and 3
 

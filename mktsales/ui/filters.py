@@ -138,42 +138,33 @@ def _period(lang: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return start, last + dt.timedelta(days=1)  # the user picks an inclusive last day
 
 
+def _pick(key: str, frame: pd.DataFrame, id_column: str, lang: str) -> tuple[int, ...]:
+    """A multiselect over ``frame``'s codes, labelled in ``lang``; empty means all. Returns ids."""
+    names = _names(frame, lang)
+    _seed(key, _subset(key, list(names)), [])
+    label = "regions" if key == REGION_KEY else "categories"
+    chosen = _keep(
+        key,
+        st.sidebar.multiselect(
+            t(f"filter.{label}", lang),
+            list(names),
+            format_func=names.__getitem__,
+            placeholder=t(f"filter.{label}_all", lang),
+            key=_widget_key(key, lang),
+        ),
+    )
+    ids = dict(zip(frame["code"], frame[id_column], strict=True))
+    return tuple(sorted(int(ids[code]) for code in chosen))
+
+
 def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str) -> Scope:
     """Draw the sidebar filters and return the Scope they select."""
     st.sidebar.subheader(t("sidebar.filters", lang))
     start, end = _period(lang, config.today())
-    region_names, category_names = _names(regions, lang), _names(categories, lang)
-    _seed(REGION_KEY, _subset("region", list(region_names)), [])
-    _seed(CATEGORY_KEY, _subset("category", list(category_names)), [])
-    chosen_regions = _keep(
-        REGION_KEY,
-        st.sidebar.multiselect(
-            t("filter.regions", lang),
-            list(region_names),
-            format_func=region_names.__getitem__,
-            placeholder=t("filter.regions_all", lang),
-            key=_widget_key(REGION_KEY, lang),
-        ),
-    )
-    chosen_categories = _keep(
-        CATEGORY_KEY,
-        st.sidebar.multiselect(
-            t("filter.categories", lang),
-            list(category_names),
-            format_func=category_names.__getitem__,
-            placeholder=t("filter.categories_all", lang),
-            key=_widget_key(CATEGORY_KEY, lang),
-        ),
-    )
+    chosen_regions = _pick(REGION_KEY, regions, "region_id", lang)
+    chosen_categories = _pick(CATEGORY_KEY, categories, "category_id", lang)
     st.sidebar.caption(t("filter.link_hint", lang))
-    region_ids = dict(zip(regions["code"], regions["region_id"], strict=True))
-    category_ids = dict(zip(categories["code"], categories["category_id"], strict=True))
-    return Scope(
-        start=start,
-        end=end,
-        regions=tuple(sorted(int(region_ids[c]) for c in chosen_regions)),
-        categories=tuple(sorted(int(category_ids[c]) for c in chosen_categories)),
-    )
+    return Scope(start=start, end=end, regions=chosen_regions, categories=chosen_categories)
 
 
 def _refresh_label(seconds: int, lang: str) -> str:
