@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 from mktsales import i18n
+from mktsales.i18n import t
 from mktsales.kpis import RATIO_KPIS
+from mktsales.scope import Scope
 
 # Which formatter each KPI uses; brand_awareness is already a percentage (0-100).
 KIND: dict[str, str] = {
@@ -59,3 +62,27 @@ def delta(name: str, change: float | None, lang: str) -> str | None:
     if name in RATIO_KPIS:
         return i18n.signed_points(change, lang)
     return i18n.signed_percent(change, lang)
+
+
+def period_caption(scope: Scope, lang: str) -> str:
+    """'1 Mar 2026 to 31 Mar 2026 (31 days) · compared with …': the period as people say it."""
+    last, previous = dt.timedelta(days=1), scope.previous()
+    return t(
+        "overview.period",
+        lang,
+        start=i18n.day(scope.start, lang),
+        end=i18n.day(scope.end - last, lang),
+        days=scope.days,
+        prev_start=i18n.day(previous.start, lang),
+        prev_end=i18n.day(previous.end - last, lang),
+    )
+
+
+def handoff_caption(values: dict[str, Any], lang: str) -> str:
+    """The handoff in one sentence: accept rate and median time to accept."""
+    return t(
+        "overview.handoff_caption",
+        lang,
+        rate=i18n.percent(values["sal_rate"], lang),
+        hours=i18n.hours(values["accept_hours"], lang),
+    )

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from mktsales import charts, config, i18n, kpis
+from mktsales import charts, config, display, i18n, kpis
 from mktsales.i18n import t
 from mktsales.ui import data, filters, nav, widgets
 
@@ -15,26 +15,15 @@ refresh = st.session_state["refresh_seconds"]
 path = str(config.db_path())
 
 st.title(t("overview.title", lang))
-previous = scope.previous()
-last_day = dt.timedelta(days=1)
-st.caption(
-    t(
-        "overview.period",
-        lang,
-        start=i18n.day(scope.start, lang),
-        end=i18n.day(scope.end - last_day, lang),
-        days=scope.days,
-        prev_start=i18n.day(previous.start, lang),
-        prev_end=i18n.day(previous.end - last_day, lang),
-    )
-)
+st.caption(display.period_caption(scope, lang))
 
 
 @st.fragment(run_every=refresh or None)
 def live() -> None:
     """Everything that refreshes itself: queries re-run only when the data version moved."""
-    view = data.overview(path, data.database(path).version(), scope)
-    regions, _ = data.reference_data(path, 0)
+    version = data.database(path).version()
+    view = data.overview(path, version, scope)
+    regions, _ = data.reference_data(path, version)
     refresh_note = (
         t("overview.updated_every", lang, n=refresh) if refresh else t("overview.updated_off", lang)
     )
@@ -50,16 +39,7 @@ def live() -> None:
     widgets.kpi_tiles(view, ("revenue", "collections", "win_rate", "attainment", "open_pipeline"), lang)
 
     st.plotly_chart(charts.funnel(kpis.funnel(view.current), lang), key="funnel")
-    st.caption(
-        t(
-            "overview.handoff_caption",
-            lang,
-            rate=i18n.percent(view.current["sal_rate"], lang),
-            hours=i18n.hours(view.current["accept_hours"], lang),
-        )
-        + " · "
-        + t("funnel.log_note", lang)
-    )
+    st.caption(display.handoff_caption(view.current, lang) + " · " + t("funnel.log_note", lang))
     left, right = st.columns(2)
     left.plotly_chart(charts.revenue_trend(view.trend, lang), key="revenue_trend")
     right.plotly_chart(charts.leads_trend(view.trend, lang), key="leads_trend")

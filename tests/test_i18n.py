@@ -70,3 +70,18 @@ def test_counts_percentages_hours_and_changes() -> None:
     assert display.delta("revenue", 1.372, "en") == "+137.2%"
     assert display.delta("brand_awareness", 3.45, "en") == "+3.5 pts"
     assert display.value("brand_awareness", 38.0, "zh") == "38.0%"
+
+
+def test_period_and_handoff_captions_in_both_languages() -> None:
+    import datetime as dt
+
+    from mktsales.scope import Scope
+
+    march = Scope(dt.date(2026, 3, 1), dt.date(2026, 4, 1))
+    assert display.period_caption(march, "en") == (
+        "1 Mar 2026 to 31 Mar 2026 (31 days) · compared with 29 Jan 2026 to 28 Feb 2026"
+    )
+    assert display.period_caption(march, "zh").startswith("2026年3月1日 至 2026年3月31日（31 天）")
+    assert display.handoff_caption({"sal_rate": 0.8, "accept_hours": 36.0}, "zh") == (
+        "交接：MQL 接受率 80.0%，接受用时中位数 36 小时"
+    )
