@@ -72,6 +72,12 @@ def browser() -> Iterator[object]:
     """Headless Chromium from Debian (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's browser with "
+            "`apt-get install chromium fonts-noto-cjk` (as .ci/run does), or run `make test-fast`",
+            pytrace=False,
+        )
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
