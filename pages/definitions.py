@@ -18,7 +18,7 @@ for group, names in (
     ("handoff", kpis.HANDOFF_KPIS),
 ):
     st.subheader(t(f"definitions.group_{group}", lang))
-    st.dataframe(
+    st.table(
         pd.DataFrame(
             {
                 t("definitions.name", lang): [t(f"kpi.{n}", lang) for n in names],

@@ -8,7 +8,7 @@ app.py's navigation chose it in this same script run (ENGINEERING-NOTES: guard e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -44,11 +44,21 @@ def navigation(lang: str) -> Any:
     legacy = bool(PagesManager.uses_pages_directory)
     page = st.navigation(pages)
     if legacy:
-        # The first session after a server start runs in the legacy pages/ mode, where widget ids
-        # differ from every later run: the user's first click then reaches no widget and resets
-        # it (seen: the language switch fell back to None). Rerun at once in st.navigation mode.
-        st.rerun()
+        _leave_legacy_mode()
     return page
+
+
+def _leave_legacy_mode() -> NoReturn:
+    """Rerun at once in st.navigation mode.
+
+    With a folder named pages/, Streamlit runs the first session after a start in its legacy
+    mode. There, widget ids differ from every later run, so the user's first click reached no
+    widget and reset it (seen: the language switch fell back to None). A deep link such as
+    /definitions is worse: Streamlit runs the page file itself without app.py, and every later
+    session stays in legacy mode. Clearing the flag is what st.navigation itself does.
+    """
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def mark_chosen(url_path: str) -> None:
@@ -58,6 +68,9 @@ def mark_chosen(url_path: str) -> None:
 
 def guard(key: str, lang: str) -> None:
     """Stop the page unless app.py's navigation chose it in this run (one use per run)."""
-    if st.session_state.pop(_CHOSEN, None) != key:
-        st.warning(t("nav.guard", lang))
-        st.stop()
+    if st.session_state.pop(_CHOSEN, None) == key:
+        return
+    if PagesManager.uses_pages_directory:  # Streamlit ran this file itself, skipping app.py
+        _leave_legacy_mode()
+    st.warning(t("nav.guard", lang))
+    st.stop()

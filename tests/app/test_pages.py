@@ -24,7 +24,7 @@ def test_every_page_renders_in_both_languages(app: AppTest, page: str, lang: str
 def test_definitions_page_lists_every_kpi_with_its_definition(app: AppTest) -> None:
     app.switch_page(page_path("pages/definitions.py")).run()
     app.segmented_control(key="lang").set_value("en").run()
-    text = " ".join(str(v) for df in app.dataframe for v in df.value.to_numpy().ravel())
+    text = " ".join(str(v) for table in app.table for v in table.value.to_numpy().ravel())
     assert "Won ÷ (won + lost) among opportunities closed in the period." in text
     assert "accept_hours" in text
 
@@ -33,7 +33,7 @@ def test_definitions_page_lists_every_kpi_with_its_definition(app: AppTest) -> N
 def test_a_page_run_outside_the_navigation_is_stopped(app_env: Path, page: str) -> None:
     at = AppTest.from_file(str(ROOT / page), default_timeout=30).run()
     assert not at.exception
-    assert not at.metric and not at.dataframe
+    assert not at.metric and not at.dataframe and not at.table
     assert at.warning and "导航" in at.warning[0].value
 
 

@@ -82,3 +82,14 @@ def test_the_server_releases_the_database_when_it_stops(tiny_file) -> None:
     assert process.wait(timeout=20) == 0
     with Database(tiny_file) as db:  # would raise DatabaseLocked if the lock were still held
         assert db.scalar("SELECT count(*) FROM regions") == 3
+
+
+def test_a_deep_link_works_in_the_first_session_after_start(server: str, browser) -> None:
+    """Streamlit runs a deep-linked page file itself in its legacy pages/ mode; we must recover."""
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(f"{server}/definitions?lang=en")
+    page.get_by_text("Won ÷ (won + lost) among opportunities closed in the period.").wait_for(timeout=30_000)
+    assert page.get_by_test_id("stAlert").count() == 0  # no "open this page from the menu"
+    page.get_by_test_id("stSidebarNav").get_by_text("Executive overview").click()
+    page.get_by_test_id("stMetric").nth(10).wait_for(timeout=30_000)
+    assert any("Revenue" in t for t in tile_texts(page))  # English kept while moving between pages
