@@ -88,6 +88,29 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
     return _themed(fig, t("funnel.title", lang), height=420)
 
 
+PARTIAL_OPACITY = 0.45  # a month the period covers only in part (e.g. this month to date)
+
+
+def _partial(trend: pd.DataFrame) -> list[bool]:
+    return list(trend["days_in_period"] < trend["days_in_month"])
+
+
+def _month_axis(fig: go.Figure, trend: pd.DataFrame, lang: str) -> None:
+    """Short month labels, upright so none is dropped; the year under the first month and January."""
+    months = list(trend["month"])[:: 1 if len(trend) <= 13 else 3]
+    names = [f"{m.month}月" if lang == "zh" else f"{m:%b}" for m in months]
+    text = [
+        f"{n}<br>{m.year}" if i == 0 or m.month == 1 else n
+        for i, (n, m) in enumerate(zip(names, months, strict=True))
+    ]
+    fig.update_xaxes(tickvals=months, ticktext=text, tickangle=0)
+
+
+def has_partial_month(trend: pd.DataFrame) -> bool:
+    """True when the trend shows a month only in part (then the page explains the lighter marks)."""
+    return any(_partial(trend))
+
+
 def revenue_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
     """Monthly revenue as bars against the month's (prorated) target as a line."""
     fig = go.Figure()
@@ -96,6 +119,7 @@ def revenue_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
         y=trend["revenue"],
         name=t("series.revenue", lang),
         marker_color=TRACK_COLOURS["sales"],
+        marker_opacity=[PARTIAL_OPACITY if p else 1.0 for p in _partial(trend)],
         customdata=[i18n.money(v, lang) for v in trend["revenue"]],
         hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>",
     )
@@ -108,7 +132,7 @@ def revenue_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
         customdata=[i18n.money(v, lang) for v in trend["target_revenue"]],
         hovertemplate="%{x|%Y-%m}: %{customdata}<extra></extra>",
     )
-    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
+    _month_axis(fig, trend, lang)
     top = float(max(trend["revenue"].max(), trend["target_revenue"].max(), 0)) if len(trend) else 0.0
     ticks = money_ticks(top)
     fig.update_yaxes(
@@ -128,7 +152,8 @@ def money_ticks(top: float, count: int = 4) -> list[float]:
 
 
 def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
-    """Monthly leads and MQLs, both marketing-owned."""
+    """Monthly leads and MQLs, both marketing-owned; a partly covered month has hollow points."""
+    symbols = ["circle-open" if p else "circle" for p in _partial(trend)]
     fig = go.Figure()
     fig.add_scatter(
         x=trend["month"],
@@ -136,6 +161,7 @@ def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
         name=t("series.leads", lang),
         mode="lines+markers",
         line={"color": TRACK_COLOURS["marketing"], "width": 2},
+        marker={"symbol": symbols, "size": 8},
     )
     fig.add_scatter(
         x=trend["month"],
@@ -143,7 +169,8 @@ def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
         name=t("series.mql", lang),
         mode="lines+markers",
         line={"color": "#60A5FA", "width": 2, "dash": "dash"},
+        marker={"symbol": symbols, "size": 8},
     )
-    fig.update_xaxes(tickformat="%Y-%m", dtick="M1" if len(trend) <= 12 else "M3")
+    _month_axis(fig, trend, lang)
     fig.update_yaxes(title=t("axis.count", lang), rangemode="tozero")
     return _themed(fig, t("trend.leads", lang), height=320)

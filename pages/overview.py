@@ -43,6 +43,8 @@ def live() -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.revenue_trend(view.trend, lang), key="revenue_trend")
     right.plotly_chart(charts.leads_trend(view.trend, lang), key="leads_trend")
+    if charts.has_partial_month(view.trend):
+        st.caption(t("trend.partial_note", lang))
 
     st.subheader(t("overview.regions", lang))
     st.dataframe(widgets.region_table(view, regions, lang), hide_index=True)

@@ -159,3 +159,17 @@ def test_report_has_the_documented_shape(tiny: Database, march: Scope) -> None:
     assert set(report) == {"period", "marketing", "sales", "funnel", "handoff"}
     assert report["marketing"]["leads"] == 7 and isinstance(report["marketing"]["leads"], int)
     assert report["handoff"]["sal_rate"] == approx(0.8)
+
+
+def test_monthly_trend_says_how_much_of_each_month_the_period_covers(tiny: Database) -> None:
+    trend = kpis.monthly_trend(tiny, Scope(dt.date(2026, 3, 1), dt.date(2026, 3, 16)))
+    last = trend.iloc[-1]
+    assert (str(last["month"].date()), last["days_in_period"], last["days_in_month"]) == (
+        "2026-03-01",
+        15,
+        31,
+    )
+    assert last["revenue"] == approx(
+        5000.0
+    )  # orders 1 (3 March, 1000), 2 (12 March, 1000), 12 (15 March, 3000)
+    assert (trend.iloc[0]["days_in_period"], trend.iloc[0]["days_in_month"]) == (30, 30)  # April 2025, whole

@@ -38,6 +38,9 @@ ld AS (
     GROUP BY ALL
 )
 SELECT m.month,
+       -- how much of the month the period covers: a month to date is drawn lighter
+       date_diff('day', greatest(m.month, $start), least(m.month + INTERVAL 1 MONTH, $end)) AS days_in_period,
+       date_diff('day', m.month, m.month + INTERVAL 1 MONTH) AS days_in_month,
        CAST(coalesce(rev.revenue, 0) AS DOUBLE) AS revenue,
        CAST(coalesce(tgt.target_revenue, 0) AS DOUBLE) AS target_revenue,
        coalesce(ld.leads, 0) AS leads,
