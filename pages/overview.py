@@ -47,7 +47,7 @@ def live() -> None:
         st.caption(t("trend.partial_note", lang))
 
     st.subheader(t("overview.regions", lang))
-    st.dataframe(widgets.region_table(view, regions, lang), hide_index=True)
+    widgets.region_table(view, regions, lang)
     st.caption(t("overview.regions_caption", lang))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from mktsales import display
 from mktsales.i18n import t
@@ -48,24 +47,22 @@ def _attainment_colour(value: float | None) -> str:
     return f"background-color: {colour}"
 
 
-def region_table(view: Overview, regions: pd.DataFrame, lang: str) -> Styler:
-    """Each region's main KPIs side by side plus the total, attainment coloured."""
+def region_table(view: Overview, regions: pd.DataFrame, lang: str) -> None:
+    """Each region's main KPIs side by side plus the total; attainment coloured, definitions on hover."""
     names = dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True))
     total = pd.DataFrame([{"region_id": 0, **{c: view.current[c] for c in REGION_COLUMNS}}])
     frame = pd.concat([view.regions[["region_id", *REGION_COLUMNS]], total], ignore_index=True)
     frame.insert(0, "region", [names.get(r, t("col.total", lang)) for r in frame.pop("region_id")])
-    frame = frame.rename(
-        columns={"region": t("col.region", lang), **{c: t(f"kpi.{c}", lang) for c in REGION_COLUMNS}}
-    )
+    headers = {c: t(f"col.{c}", lang) for c in REGION_COLUMNS}
+    frame = frame.rename(columns={"region": t("col.region", lang), **headers})
     formats = {
-        t(f"kpi.{c}", lang): (lambda v, c=c: display.value(c, None if pd.isna(v) else v, lang))
-        for c in REGION_COLUMNS
+        headers[c]: (lambda v, c=c: display.value(c, None if pd.isna(v) else v, lang)) for c in REGION_COLUMNS
     }
-    return (
+    last = len(frame) - 1
+    styled = (
         frame.style.format(formats)
-        .map(_attainment_colour, subset=[t("kpi.attainment", lang)])
-        .apply(
-            lambda row: ["font-weight: 600"] * len(row) if row.name == len(frame) - 1 else [""] * len(row),
-            axis=1,
-        )
+        .map(_attainment_colour, subset=[headers["attainment"]])
+        .apply(lambda row: ["font-weight: 600" if row.name == last else ""] * len(row), axis=1)
     )
+    help_texts = {headers[c]: st.column_config.Column(help=t(f"def.{c}", lang)) for c in REGION_COLUMNS}
+    st.dataframe(styled, hide_index=True, column_config=help_texts)
