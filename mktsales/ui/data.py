@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mktsales import config, kpis, reference
-from mktsales.db import Database
+from mktsales.db import Database, DatabaseError
 from mktsales.i18n import t
 from mktsales.scope import Scope
 
@@ -29,10 +29,18 @@ def database(path: str) -> Database:
 
 
 def open_database(lang: str) -> Database:
-    """The app's database, with a spinner the first time (the demo build takes seconds)."""
+    """The app's database, with a spinner the first time (the demo build takes seconds).
+
+    When another process holds the file, say so plainly and stop; the next rerun tries again
+    (a failed cache_resource call is not cached).
+    """
     path = str(config.db_path())
-    with st.spinner(t("demo.building", lang)):
-        return database(path)
+    try:
+        with st.spinner(t("demo.building", lang)):
+            return database(path)
+    except DatabaseError as exc:
+        st.error(t("error.db_locked", lang, detail=exc))
+        st.stop()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
