@@ -211,6 +211,7 @@ def write_url(scope: Scope) -> None:
         params["category"] = list(state[CATEGORY_KEY])
     if state[REFRESH_KEY] != config.refresh_seconds():
         params["refresh"] = str(state[REFRESH_KEY])
-    if st.query_params.to_dict() != params or any(isinstance(v, list) for v in params.values()):
+    wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    if {k: st.query_params.get_all(k) for k in st.query_params} != wanted:  # every value, not just the last
         st.query_params.from_dict(params)
     state[_SEEDED] = True
