@@ -115,7 +115,8 @@ def change(name: str, current: Any, previous: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Overview:
-    """What the executive overview shows: current and previous totals, regions, monthly trend."""
+    """What the executive overview shows: current and previous totals, regions (total row last,
+    region_id 0), monthly trend."""
 
     scope: Scope
     current: dict[str, Any]
@@ -146,7 +147,7 @@ def overview(db: Database, scope: Scope) -> Overview:
         scope=scope,
         current=_total(db, scope, frame),
         previous=totals(db, scope.previous()),
-        regions=frame.loc[frame["region_id"] != TOTAL].reset_index(drop=True),
+        regions=frame.sort_values("region_id", key=lambda r: r.eq(TOTAL)).reset_index(drop=True),
         trend=monthly_trend(db, scope),
     )
 

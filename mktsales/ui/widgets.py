@@ -50,8 +50,7 @@ def _attainment_colour(value: float | None) -> str:
 def region_table(view: Overview, regions: pd.DataFrame, lang: str) -> None:
     """Each region's main KPIs side by side plus the total; attainment coloured, definitions on hover."""
     names = dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True))
-    total = pd.DataFrame([{"region_id": 0, **{c: view.current[c] for c in REGION_COLUMNS}}])
-    frame = pd.concat([view.regions[["region_id", *REGION_COLUMNS]], total], ignore_index=True)
+    frame = view.regions[["region_id", *REGION_COLUMNS]].copy()  # the total row comes last
     frame.insert(0, "region", [names.get(r, t("col.total", lang)) for r in frame.pop("region_id")])
     headers = {c: t(f"col.{c}", lang) for c in REGION_COLUMNS}
     frame = frame.rename(columns={"region": t("col.region", lang), **headers})
