@@ -26,3 +26,28 @@ def today() -> dt.date:
 def refresh_seconds() -> int:
     """The overview's default auto-refresh interval: $MKTSALES_REFRESH_SECONDS, else 30."""
     return int(os.environ.get("MKTSALES_REFRESH_SECONDS") or DEFAULT_REFRESH_SECONDS)
+
+
+def _positive(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def session_hours() -> float:
+    """How long a sign-in lasts, reloads included: $MKTSALES_SESSION_HOURS, else 12."""
+    return _positive("MKTSALES_SESSION_HOURS", 12)
+
+
+def lockout_attempts() -> int:
+    """Failed sign-ins in a row that lock an account: $MKTSALES_LOCKOUT_ATTEMPTS, else 5."""
+    return int(_positive("MKTSALES_LOCKOUT_ATTEMPTS", 5))
+
+
+def lockout_minutes() -> float:
+    """How long a locked account stays locked: $MKTSALES_LOCKOUT_MINUTES, else 15."""
+    return _positive("MKTSALES_LOCKOUT_MINUTES", 15)

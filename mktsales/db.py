@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
+from mktsales.audit import Actor, AuditMissing, Tx
+
 T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any] | None
 
@@ -84,17 +86,26 @@ class Database:
         return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'") or 0)
 
     # -- writing -----------------------------------------------------------------------------
-    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-        """The one write path: serialised, one transaction, and the data version bumped."""
+    def write(self, work: Callable[[Tx], T], *, by: Actor, data: bool = True) -> T:
+        """The one write path: serialised, one transaction, audited, and the data version bumped.
+
+        ``work`` gets a Tx (the cursor plus ``audit()``) and must record at least one audit
+        entry, or everything it did is rolled back (AuditMissing). ``data=False`` marks a write
+        that changes no reported number (accounts, sessions), so cached pages stay valid.
+        """
         with self._lock:
             cur = self._conn.cursor()
             try:
                 cur.execute("BEGIN TRANSACTION")
-                result = work(cur)
-                cur.execute(
-                    "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) "
-                    "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)"
-                )
+                tx = Tx(cur, by)
+                result = work(tx)
+                if not tx.entries:
+                    raise AuditMissing(f"a write by {by.name} recorded no audit entry")
+                if data:
+                    cur.execute(
+                        "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) "
+                        "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)"
+                    )
                 cur.execute("COMMIT")
                 return result
             except BaseException:

@@ -14,10 +14,11 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from mktsales import accounts
+from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 
 DEFAULT_ACTIVITIES = 200_000
@@ -385,25 +386,25 @@ def _marketing_intensity(dates: np.ndarray) -> np.ndarray:
     return day[:, None, None] * REGION_MARKETING[None, :, None] * CATEGORY_SIZE[None, None, :]
 
 
-def _insert(
-    cur: duckdb.DuckDBPyConnection, frame: pd.DataFrame, sql: str, params: list | None = None
-) -> None:
-    """Run one INSERT ... SELECT ... FROM frame."""
-    cur.register("demo_frame", frame)
+def _insert(tx: Tx, frame: pd.DataFrame, sql: str, params: list | None = None) -> None:
+    """Run one INSERT ... SELECT ... FROM frame, and note it in the audit trail."""
+    tx.register("demo_frame", frame)
     try:
-        cur.execute(sql, params)
+        tx.execute(sql, params)
     finally:
-        cur.unregister("demo_frame")
+        tx.unregister("demo_frame")
+    table = sql.split()[2]  # INSERT INTO <table> ...
+    tx.audit(table, None, "demo_build", after={"rows": len(frame)})
 
 
 def _commit(db: Database, *inserts: tuple[pd.DataFrame, str, list | None]) -> None:
     """Insert frames in a transaction of their own: big tables commit chunk by chunk to bound memory."""
 
-    def work(cur: duckdb.DuckDBPyConnection) -> None:
+    def work(tx: Tx) -> None:
         for frame, sql, params in inserts:
-            _insert(cur, frame, sql, params)
+            _insert(tx, frame, sql, params)
 
-    db.write(work)
+    db.write(work, by=DEMO)
 
 
 def _timestamps(ctx: _Ctx, seconds: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -425,13 +426,13 @@ def _chunks(sizes: np.ndarray, limit: int) -> Iterator[tuple[int, int]]:
 
 
 # -- reference data ----------------------------------------------------------------------------------
-def _write_reference(cur: duckdb.DuckDBPyConnection) -> None:
+def _write_reference(cur: Tx) -> None:
     """Regions and categories."""
     cur.executemany("INSERT INTO regions VALUES (?, ?, ?, ?)", REGIONS)
     cur.executemany("INSERT INTO categories VALUES (?, ?, ?, ?)", CATEGORIES)
 
 
-def _write_products(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_products(ctx: _Ctx, cur: Tx) -> None:
     """4–6 products per category, with a sales weight within their category."""
     frame = pd.DataFrame(PRODUCTS, columns=["category", "name_zh", "name_en", "unit_price", "unit_cost"])
     frame.insert(0, "product_id", np.arange(1, len(frame) + 1))
@@ -449,7 +450,7 @@ def _write_products(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _write_people(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_people(ctx: _Ctx, cur: Tx) -> None:
     """Per region a marketing head and staff, a sales head and reps; plus national marketing."""
     rng = ctx.rng
     scale = REPS_BASE * (ctx.activities / REPS_REFERENCE) ** REPS_EXPONENT
@@ -528,7 +529,7 @@ def _customer_names(rng: np.random.Generator, region: np.ndarray, channel: np.nd
     return np.where(repeat > 0, names + extra.astype(object), names)
 
 
-def _write_customers(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_customers(ctx: _Ctx, cur: Tx) -> None:
     """Customers of the four channels in every region, each with an account manager and terms."""
     rng = ctx.rng
     total = max(MIN_CUSTOMERS, int(ctx.activities * CUSTOMERS_PER_ACTIVITY))
@@ -640,7 +641,7 @@ def _promotion_status(
     return status, requested, decided
 
 
-def _write_promotions(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_promotions(ctx: _Ctx, cur: Tx) -> None:
     """Promotions placed without overlap per region x category, with a real, recorded uplift."""
     rng = ctx.rng
     n = min(PROMO_CAP, PROMO_BASE + ctx.activities // PROMO_PER_ACTIVITIES)
@@ -1120,7 +1121,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _write_targets(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_targets(ctx: _Ctx, cur: Tx) -> None:
     """Monthly revenue targets per region x category: expected revenue x a regional growth goal."""
     rng = ctx.rng
     first = _add_months(ctx.start, 0)
@@ -1155,7 +1156,7 @@ def _month_count(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
-def _write_surveys(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_surveys(ctx: _Ctx, cur: Tx) -> None:
     """Quarterly brand-awareness surveys per region, trending slowly upward."""
     rng = ctx.rng
     days = [
@@ -1195,7 +1196,7 @@ def _history_start(as_of: dt.date) -> dt.date:
     return earlier + dt.timedelta(days=1)
 
 
-def _write_small_tables(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
+def _write_small_tables(ctx: _Ctx, cur: Tx) -> None:
     """Reference data, people, customers, promotions, targets and surveys, in one transaction."""
     if cur.execute("SELECT count(*) FROM regions").fetchone()[0]:
         raise ValueError(ALREADY_FILLED)
@@ -1211,7 +1212,7 @@ def _write_small_tables(ctx: _Ctx, cur: duckdb.DuckDBPyConnection) -> None:
     _write_surveys(ctx, cur)
 
 
-def _finish(ctx: _Ctx, cur: duckdb.DuckDBPyConnection, seed: int) -> dict[str, int]:
+def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
     """Write the meta rows (last, so a complete build is recognisable) and count every table."""
     cur.execute("DELETE FROM meta WHERE key = ?", [BUILDING])
     cur.executemany(
@@ -1222,7 +1223,9 @@ def _finish(ctx: _Ctx, cur: duckdb.DuckDBPyConnection, seed: int) -> dict[str, i
             ("demo_activities", str(ctx.activities)),
         ],
     )
-    return {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+    counts = {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+    cur.audit("demo", seed, "demo_finished", after={"as_of": ctx.as_of, "rows": counts})
+    return counts
 
 
 def interrupted(db: Database) -> bool:
@@ -1237,11 +1240,23 @@ def clear(db: Database) -> None:
 
 def _clear(db: Database) -> None:
     """Remove a partly built demo (the database was empty before the build)."""
+    demo_users = "user_id IN (SELECT user_id FROM users WHERE demo)"
+    for table in ("sessions", "user_regions"):
+        db.write(lambda tx, table=table: _delete_all(tx, table, demo_users), by=DEMO)
+    db.write(lambda tx: _delete_all(tx, "users", "demo"), by=DEMO)
     # one transaction per table: DuckDB checks a foreign key against rows deleted in the same transaction
     for table in reversed(TABLES):
-        db.write(lambda cur, table=table: cur.execute(f"DELETE FROM {table}"))
-    db.write(lambda cur: cur.execute("DELETE FROM meta WHERE key LIKE 'demo_%'"))
+        db.write(lambda tx, table=table: _delete_all(tx, table), by=DEMO)
+    db.write(lambda tx: _delete_all(tx, "meta", "key LIKE 'demo_%'"), by=DEMO)
 
+
+def _delete_all(tx: Tx, table: str, where: str = "true") -> None:
+    removed = tx.execute(f"DELETE FROM {table} WHERE {where}").fetchone()[0]
+    tx.audit(table, None, "demo_clear", before={"rows": removed})
+
+
+# Who the audit trail names for the demo's writes.
+DEMO = Actor("system:demo")
 
 # Set by a build's first write and removed by its last, so an interrupted build can be detected.
 BUILDING = "demo_building"
@@ -1258,13 +1273,15 @@ def build_demo(
     as_of = as_of or dt.date.today()
     start = _history_start(as_of)
     ctx = _Ctx(np.random.default_rng(seed), as_of, start, (as_of - start).days + 1, activities)
-    db.write(lambda cur: _write_small_tables(ctx, cur))
+    db.write(lambda tx: _write_small_tables(ctx, tx), by=DEMO)
     try:
         slots = _plan_activities(ctx)
         _write_activities(ctx, db, slots)
         _write_leads(ctx, db, slots)
         _write_orders(ctx, db)
-        return db.write(lambda cur: _finish(ctx, cur, seed))
+        counts = db.write(lambda tx: _finish(ctx, tx, seed), by=DEMO)
     except BaseException:
         _clear(db)
         raise
+    accounts.add_demo_accounts(db)
+    return counts

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mktsales.audit import Actor
 from mktsales.db import Database
 from mktsales.scope import Scope
 
@@ -18,7 +19,15 @@ MARCH = (dt.date(2026, 3, 1), dt.date(2026, 4, 1))
 def load_tiny(db: Database) -> None:
     """Fill a migrated database with tests/fixtures/tiny.sql."""
     script = (FIXTURES / "tiny.sql").read_text(encoding="utf-8")
-    db.write(lambda cur: cur.execute(script))
+    write_sql(db, script)
+
+
+TESTER = Actor("test")
+
+
+def write_sql(db: Database, sql: str, params: list | None = None) -> None:
+    """Run a statement through the write path, as the test suite."""
+    db.write(lambda tx: (tx.execute(sql, params), tx.audit("test", None, "fixture")), by=TESTER)
 
 
 @pytest.fixture

@@ -7,14 +7,16 @@ import duckdb
 import pytest
 
 from mktsales import db as db_module
+from mktsales.audit import Tx
 from mktsales.db import Database
+from tests.conftest import TESTER, write_sql
 
 
 def test_a_new_file_gets_every_migration_once(tmp_path: Path) -> None:
     path = tmp_path / "m.duckdb"
     with Database(path) as db:
-        assert db.rows("SELECT version, name FROM schema_migrations") == [(1, "001_init.sql")]
-        db.write(lambda cur: cur.execute("INSERT INTO regions VALUES (1, 'north', '华北', 'North China')"))
+        assert db.rows("SELECT version, name FROM schema_migrations") == [(1, "001_init.sql"), (2, "002_accounts.sql")]
+        write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
     with Database(path) as db:  # reopening applies nothing and keeps the data
         assert db.migrate() == []
         assert db.scalar("SELECT count(*) FROM regions") == 1
@@ -23,69 +25,72 @@ def test_a_new_file_gets_every_migration_once(tmp_path: Path) -> None:
 def test_an_existing_file_is_upgraded_not_recreated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "m.duckdb"
     with Database(path) as db:
-        db.write(lambda cur: cur.execute("INSERT INTO regions VALUES (1, 'north', '华北', 'North China')"))
+        write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
     shipped = db_module.migrations()
-    upgrade = (2, "002_region_manager.sql", "ALTER TABLE regions ADD COLUMN manager VARCHAR;")
+    upgrade = (99, "099_region_manager.sql", "ALTER TABLE regions ADD COLUMN manager VARCHAR;")
     monkeypatch.setattr(db_module, "migrations", lambda: [*shipped, upgrade])
     with Database(path) as db:
         assert db.scalar("SELECT count(*) FROM regions") == 1  # the data survived the upgrade
         assert db.rows("SELECT region_id, manager FROM regions") == [(1, None)]
-        assert [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")] == [1, 2]
+        assert [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")] == [1, 2, 99]
 
 
 def test_a_failed_migration_leaves_the_file_at_the_previous_version(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "m.duckdb"
     Database(path).close()
     shipped = db_module.migrations()
-    broken = (2, "002_broken.sql", "ALTER TABLE regions ADD COLUMN x INTEGER; SELECT * FROM no_such_table;")
+    broken = (99, "099_broken.sql", "ALTER TABLE regions ADD COLUMN x INTEGER; SELECT * FROM no_such_table;")
     monkeypatch.setattr(db_module, "migrations", lambda: [*shipped, broken])
     with pytest.raises(duckdb.CatalogException):
         Database(path)
     monkeypatch.setattr(db_module, "migrations", lambda: shipped)
     with Database(path) as db:
-        assert [v for (v,) in db.rows("SELECT version FROM schema_migrations")] == [1]
+        assert [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")] == [1, 2]
         assert "x" not in set(db.query("SELECT * FROM regions").columns)
 
 
 def test_every_write_bumps_the_version_and_a_failed_write_changes_nothing() -> None:
     with Database(":memory:") as db:
         assert db.version() == 0
-        db.write(lambda cur: cur.execute("INSERT INTO regions VALUES (1, 'north', '华北', 'North China')"))
+        write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
         assert db.version() == 1
 
-        def half_then_fail(cur: duckdb.DuckDBPyConnection) -> None:
-            cur.execute("INSERT INTO regions VALUES (2, 'east', '华东', 'East China')")
-            cur.execute("INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")  # duplicate key
+        def half_then_fail(tx: Tx) -> None:
+            tx.execute("INSERT INTO regions VALUES (2, 'east', '华东', 'East China')")
+            tx.audit("regions", 2, "create")
+            tx.execute("INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")  # duplicate key
 
         with pytest.raises(duckdb.ConstraintException):
-            db.write(half_then_fail)
+            db.write(half_then_fail, by=TESTER)
         assert db.version() == 1
         assert db.scalar("SELECT count(*) FROM regions") == 1  # the first half was rolled back
 
 
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     with Database(tmp_path / "c.duckdb") as db:
-        db.write(lambda cur: cur.execute("INSERT INTO regions VALUES (1, 'north', '华北', 'North China')"))
-        db.write(lambda cur: cur.execute("INSERT INTO categories VALUES (1, 'tea', '茶', 'Tea')"))
-        db.write(lambda cur: cur.execute("INSERT INTO meta VALUES ('hits', '0')"))
+        write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
+        write_sql(db, "INSERT INTO categories VALUES (1, 'tea', '茶', 'Tea')")
+        write_sql(db, "INSERT INTO meta VALUES ('hits', '0')")
         threads, each = 8, 100
 
         def writer(n: int) -> None:
             for i in range(each):
                 activity_id = n * each + i
                 db.write(
-                    lambda cur, a=activity_id: (
-                        cur.execute(
+                    lambda tx, a=activity_id: (
+                        tx.execute(
                             "INSERT INTO activities (activity_id, activity_date, track, kind, region_id,"
                             " category_id) VALUES (?, DATE '2026-03-01', 'sales', 'visit', 1, 1)",
                             [a],
                         ),
                         # the same row updated by every writer: conflicts unless writes are serialised
-                        cur.execute(
+                        tx.execute(
                             "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS VARCHAR)"
                             " WHERE key = 'hits'"
                         ),
-                    )
+                        tx.audit("activities", a, "create"),
+                    ),
+                    by=TESTER,
                 )
 
         workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]

@@ -12,6 +12,7 @@ import pytest
 from mktsales import demo as demo_module
 from mktsales.db import Database
 from mktsales.demo import CATEGORIES, REGIONS, build_demo
+from tests.conftest import write_sql
 
 SIZE = 20_000
 AS_OF = dt.date(2026, 6, 30)
@@ -526,7 +527,7 @@ def test_an_interrupted_build_is_detected_and_can_be_cleared() -> None:
     with Database(":memory:") as db:
         build_demo(db, activities=2_000, as_of=dt.date(2026, 6, 30))
         assert not demo_module.interrupted(db)
-        db.write(lambda cur: cur.execute("INSERT INTO meta VALUES (?, '1')", [demo_module.BUILDING]))
+        write_sql(db, "INSERT INTO meta VALUES (?, '1')", [demo_module.BUILDING])
         assert demo_module.interrupted(db)  # as if the process had died before the last write
         demo_module.clear(db)
         assert db.is_empty() and not demo_module.interrupted(db)

@@ -7,7 +7,7 @@ import pytest
 from mktsales import kpis
 from mktsales.scope import Scope
 from mktsales.ui import data
-from tests.conftest import MARCH
+from tests.conftest import MARCH, write_sql
 
 
 def test_overview_is_recomputed_only_after_a_write(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,11 +21,7 @@ def test_overview_is_recomputed_only_after_a_write(app_env: Path, monkeypatch: p
     data.overview(path, db.version(), scope)  # a refresh with no new data
     assert len(computed) == 1
 
-    db.write(
-        lambda cur: cur.execute(
-            "INSERT INTO orders VALUES (99, DATE '2026-03-10', 1, 1, 1, 1, 50, 500.00, NULL, NULL, 2)"
-        )
-    )
+    write_sql(db, "INSERT INTO orders VALUES (99, DATE '2026-03-10', 1, 1, 1, 1, 50, 500.00, NULL, NULL, 2)")
     after = data.overview(path, db.version(), scope)
     assert len(computed) == 2
     assert (before.current["revenue"], after.current["revenue"]) == (10200.0, 10700.0)
