@@ -1,16 +1,23 @@
-"""The command line: build demo data and print KPIs, for scripts and for testing outside the UI."""
+"""The command line: demo data, KPIs (also as a given account would see them), and user accounts."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from mktsales import display, kpis, reference
+import pandas as pd
+
+from mktsales import accounts, display, kpis, reference
+from mktsales.access import ALL_REGION_ROLES, ROLES, User
+from mktsales.audit import Actor
 from mktsales.db import Database, DatabaseError
 from mktsales.scope import Scope, ScopeError, period_range
 
@@ -26,6 +33,75 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _reporting_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every reporting command takes: file, period, filters and --as-user."""
+    parser.add_argument("--db", required=True, type=Path, help="database file")
+    parser.add_argument("--from", dest="start", type=_date, help="first day (default: first of this month)")
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=_date,
+        help="day after the last day: the period is [from, to) (default: tomorrow)",
+    )
+    parser.add_argument("--region", nargs="+", default=[], help="regions by Chinese or English name or code")
+    parser.add_argument("--category", nargs="+", default=[], help="product categories, same")
+    parser.add_argument(
+        "--as-user",
+        metavar="USERNAME",
+        help="report as this active account sees it: only its regions; refused if its role may not",
+    )
+
+
+def _users_parser(commands: Any) -> None:
+    users = commands.add_parser("users", help="manage user accounts (an admin's job, from the shell)")
+    actions = users.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", required=True, type=Path, help="database file")
+    stdin = argparse.ArgumentParser(add_help=False)
+    stdin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (else: prompt twice in a terminal)",
+    )
+    regions_help = "region codes (repeatable); needed unless the role sees every region"
+
+    add = actions.add_parser("add", parents=[db, stdin], help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, help=f"one of: {', '.join(ROLES)}")
+    add.add_argument("--region", nargs="+", action="extend", default=[], metavar="CODE", help=regions_help)
+    add.add_argument("--all-regions", action="store_true", help="every region, present and future")
+    add.add_argument("--name", help="the person's name (default: the username)")
+    add.add_argument("--email", help="e-mail address, used to match a single sign-on identity")
+    add.add_argument("--person-id", type=int, help="the person in the people table (reps and heads)")
+
+    listing = actions.add_parser("list", parents=[db], help="every account (never a password hash)")
+    listing.add_argument("--json", action="store_true", help="print one JSON list")
+
+    change = actions.add_parser("set", parents=[db], help="change an account's role, regions, name or e-mail")
+    change.add_argument("username")
+    change.add_argument("--role", help=f"one of: {', '.join(ROLES)}")
+    change.add_argument(
+        "--region", nargs="+", action="extend", default=None, metavar="CODE", help="replace the regions"
+    )
+    every = change.add_mutually_exclusive_group()
+    every.add_argument("--all-regions", dest="all_regions", action="store_const", const=True, default=None)
+    every.add_argument("--no-all-regions", dest="all_regions", action="store_const", const=False)
+    change.add_argument("--name", help="the person's name")
+    change.add_argument("--email", help='e-mail address ("" removes it)')
+    change.add_argument("--activate", action="store_true", help="reactivate a deactivated account")
+
+    password = actions.add_parser(
+        "set-password", parents=[db, stdin], help="set a new password (also lifts a lockout)"
+    )
+    password.add_argument("username")
+    deactivate = actions.add_parser(
+        "deactivate", parents=[db], help="deactivate an account and end its open sessions"
+    )
+    deactivate.add_argument("username")
+    unlock = actions.add_parser("unlock", parents=[db], help="lift a sign-in lockout before it expires")
+    unlock.add_argument("username")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mktsales", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,23 +114,20 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--replace", action="store_true", help="delete an existing file first")
 
     report = commands.add_parser("kpis", help="print every KPI for a period and filters")
-    report.add_argument("--db", required=True, type=Path, help="database file")
-    report.add_argument("--from", dest="start", type=_date, help="first day (default: first of this month)")
-    report.add_argument(
-        "--to",
-        dest="end",
-        type=_date,
-        help="day after the last day: the period is [from, to) (default: tomorrow)",
-    )
-    report.add_argument("--region", nargs="+", default=[], help="regions by Chinese or English name or code")
-    report.add_argument("--category", nargs="+", default=[], help="product categories, same")
+    _reporting_arguments(report)
     report.add_argument("--json", action="store_true", help="print one JSON object")
+
+    _users_parser(commands)
     return parser
 
 
-def _open_existing(path: Path) -> Database:
+def _require_file(path: Path) -> None:
     if not path.exists():
         raise CliError(f"no database at {path}; create one with: python -m mktsales demo --db {path}")
+
+
+def _open_existing(path: Path) -> Database:
+    _require_file(path)
     return Database(path)
 
 
@@ -80,20 +153,79 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scope(db: Database, args: argparse.Namespace) -> Scope:
+# -- reporting, optionally as an account sees it ------------------------------------------------------
+# What a reporting command's permission means, for the refusal message.
+_PERMISSION_NAMES = {"page.overview": "the dashboard"}
+
+
+def _region_codes(db: Database, region_ids: Sequence[int]) -> list[str]:
+    codes = dict(reference.regions(db)[["region_id", "code"]].itertuples(index=False))
+    return [str(codes.get(r, r)) for r in sorted(region_ids)]
+
+
+def _viewer(db: Database, args: argparse.Namespace, permission: str) -> User | None:
+    """The active account named by --as-user, if its role has ``permission``; None without it."""
+    if args.as_user is None:
+        return None
+    user = accounts.find_user(db, args.as_user)
+    if user is None:
+        raise CliError(f"no active account called {args.as_user}")
+    if not user.can(permission):
+        what = _PERMISSION_NAMES.get(permission, permission)
+        raise CliError(
+            f"{user.username} is a {user.role}; that role may not see {what}, so {args.command} is refused"
+        )
+    return user
+
+
+def _reporting_scope(db: Database, args: argparse.Namespace, permission: str) -> tuple[Scope, User | None]:
+    """The Scope of a reporting command, and the --as-user account it was built for (or None).
+
+    With --as-user the scope is limited to the account's regions, and a --region outside them is
+    refused, never silently widened or narrowed. Every reporting command goes through here.
+    """
+    user = _viewer(db, args, permission)
     default_start, default_end = period_range("month", dt.date.today())
     try:
-        return Scope(
+        regions = reference.resolve(reference.regions(db), "region_id", args.region, "region")
+        categories = reference.resolve(reference.categories(db), "category_id", args.category, "category")
+        allowed = None if user is None else user.allowed_regions
+        outside = [] if allowed is None else sorted(set(regions) - set(allowed))
+        if user is not None and outside:
+            codes = ", ".join(_region_codes(db, outside))
+            own = ", ".join(_region_codes(db, allowed)) or "none"
+            verb = "is" if len(outside) == 1 else "are"
+            raise CliError(
+                f"--region {codes} {verb} outside {user.username}'s regions ({own}); "
+                "choose among those or leave --region out"
+            )
+        scope = Scope(
             start=args.start or default_start,
             end=args.end or default_end,
-            regions=reference.resolve(reference.regions(db), "region_id", args.region, "region"),
-            categories=reference.resolve(reference.categories(db), "category_id", args.category, "category"),
+            regions=regions,
+            categories=categories,
+            allowed_regions=allowed,
         )
     except (ScopeError, reference.UnknownName) as exc:
         raise CliError(str(exc)) from None
+    return scope, user
+
+
+def _viewer_summary(db: Database, user: User) -> dict[str, Any]:
+    allowed = user.allowed_regions
+    return {
+        "username": user.username,
+        "role": user.role,
+        "all_regions": allowed is None,
+        "regions": [] if allowed is None else _region_codes(db, allowed),
+    }
 
 
 def _print_table(report: dict) -> None:
+    viewer = report.get("as_user")
+    if viewer:
+        regions = "all regions" if viewer["all_regions"] else "regions " + ", ".join(viewer["regions"])
+        print(f"as {viewer['username']} ({viewer['role']}): {regions}")
     period = report["period"]
     print(f"period [{period['from']}, {period['to']})  ({period['days']} days)")
     for section in ("marketing", "sales", "handoff"):
@@ -108,7 +240,10 @@ def _print_table(report: dict) -> None:
 
 def _kpis(args: argparse.Namespace) -> int:
     with _open_existing(args.db) as db:
-        report = kpis.report(db, _scope(db, args))
+        scope, user = _reporting_scope(db, args, "page.overview")
+        report = kpis.report(db, scope)
+        if user is not None:
+            report["as_user"] = _viewer_summary(db, user)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -116,11 +251,234 @@ def _kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- user accounts ----------------------------------------------------------------------------------
+def _cli_actor() -> Actor:
+    """Who the audit trail says made a command-line change: the operating-system user."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name and no passwd entry (some containers)
+        who = "unknown"
+    return Actor(f"cli:{who}")
+
+
+def _password(args: argparse.Namespace, *, required: bool) -> str | None:
+    """The new password: one line of stdin, or typed twice at a terminal; never from argv.
+
+    None when neither is available and a password is not ``required`` (single sign-on only).
+    """
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise CliError("--password-stdin: nothing to read on stdin")
+        return line.removesuffix("\n").removesuffix("\r")
+    if sys.stdin is not None and sys.stdin.isatty():
+        try:
+            first = getpass.getpass("New password: ")
+            second = getpass.getpass("Repeat the password: ")
+        except EOFError:
+            raise CliError("no password entered") from None
+        if first != second:
+            raise CliError("the two passwords do not match; nothing was changed")
+        return first
+    if required:
+        raise CliError("no password given: pipe it in with --password-stdin, or run in a terminal to type it")
+    return None
+
+
+def _regions_arg(db: Database, names: Sequence[str] | None) -> list[str] | None:
+    """Region codes for names given by code, Chinese or English name (None stays None)."""
+    if names is None:
+        return None
+    try:
+        ids = reference.resolve(reference.regions(db), "region_id", names, "region")
+    except reference.UnknownName as exc:
+        raise CliError(str(exc)) from None
+    return _region_codes(db, ids)
+
+
+def _account_rows(db: Database) -> list[dict[str, Any]]:
+    """list_users as plain JSON-friendly dicts; only these fields, so no secret can slip through."""
+    frame = accounts.list_users(db)
+    rows = []
+    for record in frame.to_dict("records"):
+        regions = record["regions"]
+        rows.append(
+            {
+                "user_id": _plain(record["user_id"]),
+                "username": record["username"],
+                "display_name": record["display_name"],
+                "email": _plain(record["email"]),
+                "role": record["role"],
+                "all_regions": bool(record["all_regions"]) or record["role"] in ALL_REGION_ROLES,
+                "regions": [] if regions is None else [str(r) for r in regions],
+                "person_id": _plain(record["person_id"]),
+                "active": bool(record["active"]),
+                "locked_until": _plain(record["locked_until"]),
+                "failed_attempts": _plain(record["failed_attempts"]),
+                "demo": bool(record["demo"]),
+                "created_at": _plain(record["created_at"]),
+            }
+        )
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly scalar: NaT/NA to None, timestamps to ISO text, numpy numbers to Python."""
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return value.item() if hasattr(value, "item") else value
+
+
+def _locked(row: dict[str, Any], now: dt.datetime) -> str:
+    until = row["locked_until"]
+    return until[:16] if until is not None and dt.datetime.fromisoformat(until) > now else "-"
+
+
+def _regions_text(row: dict[str, Any]) -> str:
+    return "all" if row["all_regions"] else ", ".join(row["regions"]) or "none"
+
+
+def _account(db: Database, username: str) -> str:
+    """One line describing an account as stored: name, role, regions, active."""
+    name = username.strip().lower()
+    row = next(r for r in _account_rows(db) if r["username"] == name)
+    regions = "all regions" if row["all_regions"] else "regions " + _regions_text(row)
+    inactive = "" if row["active"] else ", inactive"
+    return f"{name} ({row['display_name']}): {row['role']}, {regions}{inactive}"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _print_accounts(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        print("no accounts yet; create one with: python -m mktsales users add USERNAME --role admin --db ...")
+        return
+    now = dt.datetime.now()
+    header = ("username", "name", "role", "regions", "active", "locked until")
+    lines = [header] + [
+        (
+            r["username"],
+            r["display_name"],
+            r["role"],
+            _regions_text(r),
+            "yes" if r["active"] else "no",
+            _locked(r, now),
+        )
+        for r in rows
+    ]
+    widths = [max(_width(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        cells = [cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True)]
+        print("  ".join(cells).rstrip())
+
+
+def _users_add(db: Database, args: argparse.Namespace) -> str:
+    password = args.new_password
+    accounts.create_user(
+        db,
+        _cli_actor(),
+        args.username,
+        args.name if args.name is not None else args.username,
+        args.role,
+        regions=_regions_arg(db, args.region) or [],
+        all_regions=args.all_regions,
+        password=password,
+        email=args.email,
+        person_id=args.person_id,
+    )
+    how = (
+        "password set"
+        if password is not None
+        else "no password: single sign-on only (give one with users set-password)"
+    )
+    return f"created {_account(db, args.username)}; {how}"
+
+
+def _users_list(db: Database, args: argparse.Namespace) -> str | None:
+    rows = _account_rows(db)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        _print_accounts(rows)
+    return None
+
+
+def _users_set(db: Database, args: argparse.Namespace) -> str:
+    given = (args.role, args.region, args.all_regions, args.name, args.email)
+    if all(value is None for value in given) and not args.activate:
+        raise CliError(
+            "nothing to change: give --role, --region, --all-regions/--no-all-regions, --name, --email "
+            "or --activate"
+        )
+    accounts.update_user(
+        db,
+        _cli_actor(),
+        args.username,
+        role=args.role,
+        regions=_regions_arg(db, args.region),
+        all_regions=args.all_regions,
+        display_name=args.name,
+        email=args.email,
+        active=True if args.activate else None,
+    )
+    return f"updated {_account(db, args.username)}"
+
+
+def _users_set_password(db: Database, args: argparse.Namespace) -> str:
+    accounts.set_password(db, _cli_actor(), args.username, args.new_password)
+    return f"password set for {args.username.strip().lower()}; any lockout is lifted"
+
+
+def _users_deactivate(db: Database, args: argparse.Namespace) -> str:
+    accounts.update_user(db, _cli_actor(), args.username, active=False)
+    return f"deactivated {args.username.strip().lower()}; its open sessions are ended"
+
+
+def _users_unlock(db: Database, args: argparse.Namespace) -> str:
+    accounts.unlock(db, _cli_actor(), args.username)
+    return f"unlocked {args.username.strip().lower()}"
+
+
+_USER_COMMANDS = {
+    "add": _users_add,
+    "list": _users_list,
+    "set": _users_set,
+    "set-password": _users_set_password,
+    "deactivate": _users_deactivate,
+    "unlock": _users_unlock,
+}
+
+
+def _users(args: argparse.Namespace) -> int:
+    _require_file(args.db)
+    # The password is read before the file is opened, so nobody holds the database while typing.
+    if args.users_command in ("add", "set-password"):
+        args.new_password = _password(args, required=args.users_command == "set-password")
+    with Database(args.db) as db:
+        confirmation = _USER_COMMANDS[args.users_command](db, args)
+    if confirmation:
+        print(confirmation)
+    return 0
+
+
+def _message(exc: Exception) -> str:
+    """The one line shown for a refusal; an AccountError whose text is missing shows its key."""
+    try:
+        return str(exc)
+    except KeyError:
+        return getattr(exc, "key", type(exc).__name__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad input prints a clear message and returns 2."""
     args = _parser().parse_args(argv)
     try:
-        return {"demo": _demo, "kpis": _kpis}[args.command](args)
-    except (CliError, DatabaseError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        return {"demo": _demo, "kpis": _kpis, "users": _users}[args.command](args)
+    except (CliError, accounts.AccountError, DatabaseError, ValueError) as exc:
+        print(f"error: {_message(exc)}", file=sys.stderr)
         return 2
