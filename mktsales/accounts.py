@@ -107,7 +107,7 @@ def list_users(db: Database) -> pd.DataFrame:
     return db.query(
         """
         SELECT u.user_id, u.username, u.display_name, u.email, u.role, u.all_regions,
-               list(r.code ORDER BY r.region_id) FILTER (WHERE r.code IS NOT NULL) AS regions,
+               coalesce(list(r.code ORDER BY r.region_id) FILTER (WHERE r.code IS NOT NULL), []) AS regions,
                u.person_id, u.active, u.locked_until, u.failed_attempts, u.demo, u.created_at
         FROM users u
         LEFT JOIN user_regions ur USING (user_id)
@@ -146,7 +146,7 @@ def sign_in(
     correct = _verify(stored, password)
     if locked or not correct:
         if not locked:
-            _record_failure(db, user_id, failed, now)
+            _record_failure(db, user_id, now)
         raise AccountError("signin.failed")
 
     def work(tx: Tx) -> tuple[User, str]:
@@ -166,12 +166,14 @@ def sign_in(
     return db.write(work, by=Actor(name, user_id), data=False)
 
 
-def _record_failure(db: Database, user_id: int, failed: int, now: dt.datetime) -> None:
-    attempts = failed + 1
-    lock = attempts >= config.lockout_attempts()
+def _record_failure(db: Database, user_id: int, now: dt.datetime) -> None:
+    """Count a failed attempt (read and written in one transaction, so parallel guesses all count)."""
 
     def work(tx: Tx) -> None:
-        if lock:
+        attempts = (
+            tx.execute("SELECT failed_attempts FROM users WHERE user_id = ?", [user_id]).fetchone()[0] + 1
+        )
+        if attempts >= config.lockout_attempts():
             until = now + dt.timedelta(minutes=config.lockout_minutes())
             tx.update("users", "user_id", user_id, {"failed_attempts": 0, "locked_until": until}, "locked")
         else:
@@ -372,6 +374,8 @@ def update_user(
         current = tx.row("users", "user_id", user_id)
         new_role = role or current["role"]
         new_all = current["all_regions"] if all_regions is None else all_regions
+        if all_regions is None and current["role"] in ALL_REGION_ROLES and new_role not in ALL_REGION_ROLES:
+            new_all = False  # an executive made a head sees only the regions now given
         new_all = new_all or new_role in ALL_REGION_ROLES
         if regions is None:
             region_ids = [
@@ -414,8 +418,11 @@ def update_user(
     db.write(work, by=by, data=False)
 
 
-def set_password(db: Database, by: Actor, username: str, password: str) -> None:
-    """Set a new password (an admin's reset, or the user's own change); unlocks the account."""
+def set_password(
+    db: Database, by: Actor, username: str, password: str, *, keep_token: str | None = None
+) -> None:
+    """Set a new password (an admin's reset, or the user's own change); unlocks the account and
+    ends the account's open sessions, except ``keep_token`` (the tab the user changed it in)."""
     password_hash = hash_password(password)
 
     def work(tx: Tx) -> None:
@@ -424,24 +431,25 @@ def set_password(db: Database, by: Actor, username: str, password: str) -> None:
             "users",
             "user_id",
             user_id,
-            {
-                "password_hash": password_hash,
-                "password_changed_at": _now(),
-                "failed_attempts": 0,
-                "locked_until": None,
-            },
+            {"password_hash": password_hash, "password_changed_at": _now(), "failed_attempts": 0,
+             "locked_until": None},
             "set_password",
+        )  # fmt: skip
+        tx.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+            " AND token_hash IS DISTINCT FROM ?",
+            [_now(), user_id, _token_hash(keep_token) if keep_token else None],
         )
 
     db.write(work, by=by, data=False)
 
 
-def change_own_password(db: Database, user: User, current: str, new: str) -> None:
-    """A signed-in user's own change: the current password must be right."""
+def change_own_password(db: Database, user: User, current: str, new: str, token: str | None = None) -> None:
+    """A signed-in user's own change: the current password must be right. Other sessions end."""
     stored = db.scalar("SELECT password_hash FROM users WHERE user_id = ?", [user.user_id])
     if not _verify(stored, current):
         raise AccountError("account.current_password_wrong")
-    set_password(db, Actor(user.username, user.user_id), user.username, new)
+    set_password(db, Actor(user.username, user.user_id), user.username, new, keep_token=token)
 
 
 def unlock(db: Database, by: Actor, username: str) -> None:

@@ -40,7 +40,7 @@ class AuditReadOnly(PermissionError):
 def _clean(values: dict[str, Any] | None) -> str | None:
     if values is None:
         return None
-    shown = {k: ("***" if k in SECRET_COLUMNS else v) for k, v in values.items()}
+    shown = {k: ("***" if k in SECRET_COLUMNS and v is not None else v) for k, v in values.items()}
     return json.dumps(shown, ensure_ascii=False, default=str, sort_keys=True)
 
 
@@ -135,3 +135,52 @@ def _check(*identifiers: str) -> None:
     for name in identifiers:
         if not _IDENTIFIER.match(name):
             raise ValueError(f"not an identifier: {name!r}")
+
+
+def search(
+    db: Any,
+    start: dt.date,
+    end: dt.date,
+    *,
+    actor: str | None = None,
+    entity: str | None = None,
+    action: str | None = None,
+    limit: int | None = None,
+) -> Any:
+    """Audit entries logged in [start, end), newest first, optionally by actor (substring, any
+    case), entity and action. Returns a frame; ``limit`` caps the rows (None = all)."""
+    return db.query(
+        """
+        SELECT audit_id, logged_at, actor, entity, entity_id, action,
+               CAST(before AS VARCHAR) AS before, CAST(after AS VARCHAR) AS after
+        FROM audit_log
+        WHERE logged_at >= $start AND logged_at < $end
+          AND ($actor IS NULL OR contains(lower(actor), lower($actor)))
+          AND ($entity IS NULL OR entity = $entity)
+          AND ($action IS NULL OR action = $action)
+        ORDER BY audit_id DESC
+        LIMIT $limit
+        """,
+        {
+            "start": start,
+            "end": end,
+            "actor": actor or None,
+            "entity": entity or None,
+            "action": action or None,
+            "limit": limit,
+        },
+    )
+
+
+def count(db: Any, start: dt.date, end: dt.date) -> int:
+    """How many entries were logged in [start, end)."""
+    return int(
+        db.scalar("SELECT count(*) FROM audit_log WHERE logged_at >= ? AND logged_at < ?", [start, end])
+    )
+
+
+def choices(db: Any) -> tuple[list[str], list[str]]:
+    """The entities and actions that occur in the log, for the page's filters."""
+    entities = [e for (e,) in db.rows("SELECT DISTINCT entity FROM audit_log ORDER BY 1")]
+    actions = [a for (a,) in db.rows("SELECT DISTINCT action FROM audit_log ORDER BY 1")]
+    return entities, actions

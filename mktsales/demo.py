@@ -1228,6 +1228,11 @@ def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
     return counts
 
 
+def is_demo(db: Database) -> bool:
+    """True when the file holds a complete demo build."""
+    return bool(db.scalar("SELECT count(*) FROM meta WHERE key = 'demo_seed'"))
+
+
 def interrupted(db: Database) -> bool:
     """True when a demo build was stopped half way (killed): its tables hold partial data."""
     return bool(db.scalar("SELECT count(*) FROM meta WHERE key = ?", [BUILDING]))

@@ -15,7 +15,10 @@ from tests.conftest import TESTER, write_sql
 def test_a_new_file_gets_every_migration_once(tmp_path: Path) -> None:
     path = tmp_path / "m.duckdb"
     with Database(path) as db:
-        assert db.rows("SELECT version, name FROM schema_migrations") == [(1, "001_init.sql"), (2, "002_accounts.sql")]
+        assert db.rows("SELECT version, name FROM schema_migrations") == [
+            (1, "001_init.sql"),
+            (2, "002_accounts.sql"),
+        ]
         write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
     with Database(path) as db:  # reopening applies nothing and keeps the data
         assert db.migrate() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mktsales import config, kpis, reference
+from mktsales import accounts, config, kpis, reference
 from mktsales.db import Database, DatabaseError
 from mktsales.i18n import t
 from mktsales.scope import Scope
@@ -25,6 +25,8 @@ def database(path: str) -> Database:
         demo.clear(db)
     if db.is_empty():
         demo.build_demo(db, as_of=config.today())
+    elif demo.is_demo(db) and not accounts.has_accounts(db):  # a demo built before accounts existed
+        accounts.add_demo_accounts(db)
     return db
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from mktsales import config
+from mktsales.access import User
 from mktsales.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
 from mktsales.scope import PERIOD_KINDS, Scope, period_range
 
@@ -138,7 +139,31 @@ def _period(lang: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return start, last + dt.timedelta(days=1)  # the user picks an inclusive last day
 
 
-def _pick(key: str, frame: pd.DataFrame, id_column: str, lang: str) -> tuple[int, ...]:
+def _refuse_forged(key: str, frame: pd.DataFrame, lang: str) -> None:
+    """Refuse a region the user may not see, whether it came from the link or from session state.
+
+    A link naming another region's code shows a warning and is ignored; a value placed in the
+    session by anything but the widget stops the page with an error. Either way nothing outside
+    the user's regions is queried (and Scope refuses it again on the server side).
+    """
+    offered = set(frame["code"])
+    if key not in st.session_state and not st.session_state.get(_SEEDED):
+        outside = [c for c in dict.fromkeys(_url_list(key)) if c not in offered]
+        if outside:
+            st.warning(
+                t("access.link_regions_refused", lang, codes=", ".join(outside)), icon=":material/block:"
+            )
+    forged = [c for c in st.session_state.get(key) or [] if c not in offered]
+    if forged:
+        for stale in (key, f"{key}.zh", f"{key}.en"):
+            st.session_state.pop(stale, None)
+        st.error(t("access.regions_refused", lang, codes=", ".join(forged)), icon=":material/block:")
+        st.stop()
+
+
+def _pick(
+    key: str, frame: pd.DataFrame, id_column: str, lang: str, restricted: bool = False
+) -> tuple[int, ...]:
     """A multiselect over ``frame``'s codes, labelled in ``lang``; empty means all. Returns ids."""
     names = _names(frame, lang)
     _seed(key, _subset(key, list(names)), [])
@@ -149,7 +174,7 @@ def _pick(key: str, frame: pd.DataFrame, id_column: str, lang: str) -> tuple[int
             t(f"filter.{label}", lang),
             list(names),
             format_func=names.__getitem__,
-            placeholder=t(f"filter.{label}_all", lang),
+            placeholder=t("filter.regions_mine" if restricted else f"filter.{label}_all", lang),
             key=_widget_key(key, lang),
         ),
     )
@@ -157,14 +182,22 @@ def _pick(key: str, frame: pd.DataFrame, id_column: str, lang: str) -> tuple[int
     return tuple(sorted(int(ids[code]) for code in chosen))
 
 
-def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str) -> Scope:
-    """Draw the sidebar filters and return the Scope they select."""
+def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str, user: User) -> Scope:
+    """Draw the sidebar filters and return the Scope they select, within the user's regions.
+
+    A restricted user is offered only their regions, and "all" means all of theirs.
+    """
+    allowed = user.allowed_regions
+    visible = regions if allowed is None else regions[regions["region_id"].isin(allowed)]
+    _refuse_forged(REGION_KEY, visible, lang)
     st.sidebar.subheader(t("sidebar.filters", lang))
     start, end = _period(lang, config.today())
-    chosen_regions = _pick(REGION_KEY, regions, "region_id", lang)
+    chosen_regions = _pick(REGION_KEY, visible, "region_id", lang, restricted=allowed is not None)
     chosen_categories = _pick(CATEGORY_KEY, categories, "category_id", lang)
     st.sidebar.caption(t("filter.link_hint", lang))
-    return Scope(start=start, end=end, regions=chosen_regions, categories=chosen_categories)
+    return Scope(
+        start=start, end=end, regions=chosen_regions, categories=chosen_categories, allowed_regions=allowed
+    )
 
 
 def _refresh_label(seconds: int, lang: str) -> str:

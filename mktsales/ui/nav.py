@@ -7,12 +7,14 @@ app.py's navigation chose it in this same script run (ENGINEERING-NOTES: guard e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from mktsales.access import User
 from mktsales.config import ROOT
 from mktsales.i18n import t
 
@@ -26,26 +28,75 @@ class PageSpec:
     key: str
     path: str
     icon: str
-    default: bool = False
 
 
+# In sidebar order. A user's landing page is the first one their role may open.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "pages/overview.py", ":material/dashboard:", default=True),
+    PageSpec("overview", "pages/overview.py", ":material/dashboard:"),
     PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
+    PageSpec("users", "pages/users.py", ":material/manage_accounts:"),
+    PageSpec("audit", "pages/audit.py", ":material/history:"),
+    PageSpec("account", "pages/account.py", ":material/person:"),
 )
 
 
-def navigation(lang: str) -> Any:
-    """Build st.navigation over the registry, titles in ``lang``; returns the page to run."""
-    pages = [  # absolute paths: the pages resolve the same whichever script started the app
-        st.Page(ROOT / p.path, title=t(f"nav.{p.key}", lang), icon=p.icon, url_path=p.key, default=p.default)
-        for p in PAGES
-    ]
+def allowed(user: User | None) -> list[PageSpec]:
+    """The pages ``user`` may open (none when signed out)."""
+    return [p for p in PAGES if user is not None and user.can(f"page.{p.key}")]
+
+
+def navigation(lang: str, user: User | None, sign_in: Callable[[], None]) -> Any:
+    """Build st.navigation for this user, titles in ``lang``; returns the page to run.
+
+    Signed out, every address shows the sign-in form (so a deep link works after signing in).
+    Signed in, the sidebar lists only the role's pages; the address of any other page is kept
+    but shows a refusal, so a typed or bookmarked URL never reaches a page outside the role.
+    """
+    mine = allowed(user)
+    if user is None:
+        pages = [
+            st.Page(
+                sign_in,
+                title=t("signin.title", lang),
+                icon=":material/login:",
+                default=True,
+                url_path="signin",
+            )
+        ]
+        pages += [
+            st.Page(sign_in, title=t("signin.title", lang), url_path=p.key, visibility="hidden")
+            for p in PAGES
+        ]
+    else:
+        pages = [  # absolute paths: the pages resolve the same whichever script started the app
+            st.Page(
+                ROOT / p.path,
+                title=t(f"nav.{p.key}", lang),
+                icon=p.icon,
+                url_path=p.key,
+                default=p is mine[0],
+            )
+            for p in mine
+        ]
+        pages += [
+            st.Page(_refused(p.key), title=t(f"nav.{p.key}", lang), url_path=p.key, visibility="hidden")
+            for p in PAGES
+            if p not in mine
+        ]
     legacy = bool(PagesManager.uses_pages_directory)
-    page = st.navigation(pages)
+    page = st.navigation(pages, position="sidebar" if user is not None else "hidden")
     if legacy:
         _leave_legacy_mode()
     return page
+
+
+def _refused(key: str) -> Callable[[], None]:
+    def refused() -> None:
+        lang = st.session_state.get("lang") or "zh"
+        st.error(t("access.page_refused", lang, page=t(f"nav.{key}", lang)), icon=":material/block:")
+
+    refused.__name__ = f"refused_{key}"
+    return refused
 
 
 def _leave_legacy_mode() -> NoReturn:
@@ -61,15 +112,19 @@ def _leave_legacy_mode() -> NoReturn:
     st.rerun()
 
 
-def mark_chosen(url_path: str) -> None:
+def mark_chosen(page: Any, user: User | None) -> None:
     """Called by app.py just before it runs the page navigation chose."""
-    st.session_state[_CHOSEN] = url_path or next(p.key for p in PAGES if p.default)
+    mine = allowed(user)
+    st.session_state[_CHOSEN] = page.url_path or (mine[0].key if mine else None)
 
 
-def guard(key: str, lang: str) -> None:
-    """Stop the page unless app.py's navigation chose it in this run (one use per run)."""
-    if st.session_state.pop(_CHOSEN, None) == key:
-        return
+def guard(key: str, lang: str) -> User:
+    """Stop the page unless app.py's navigation chose it in this run (one use per run) and the
+    signed-in user's role may open it. Returns that user."""
+    chosen = st.session_state.pop(_CHOSEN, None) == key
+    user = st.session_state.get("user")
+    if chosen and user is not None and user.can(f"page.{key}"):
+        return user
     if PagesManager.uses_pages_directory:  # Streamlit ran this file itself, skipping app.py
         _leave_legacy_mode()
     st.warning(t("nav.guard", lang))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import ENTRY
+from tests.app.conftest import ENTRY, signed_in
 
 HOLD = (  # another process that opens the file and keeps it, as a CLI run would
     "import sys, time; from mktsales.db import Database; d = Database(sys.argv[1]); "
@@ -32,5 +32,5 @@ def test_a_database_held_by_another_process_is_explained(app_env: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
-    at.run()  # the file is free again: the next rerun opens it
+    signed_in(at, "boss")  # the file is free again: the next rerun opens it
     assert len(at.metric) == 11

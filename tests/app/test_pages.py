@@ -6,14 +6,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mktsales.ui.nav import PAGES
-from tests.app.conftest import page_path
+from tests.app.conftest import open_app, page_path
 
 ROOT = Path(__file__).parent.parent.parent
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("page", [p.path for p in PAGES])
-def test_every_page_renders_in_both_languages(app: AppTest, page: str, lang: str) -> None:
+def test_every_page_renders_in_both_languages(app_env: Path, page: str, lang: str) -> None:
+    app = open_app("admin")  # the one role that opens every page
     app.segmented_control(key="lang").set_value(lang).run()
     app.switch_page(page_path(page)).run()
     assert not app.exception
@@ -41,7 +42,7 @@ def test_first_session_after_start_runs_in_legacy_mode_and_still_shows_only_the_
     app_env: Path,
 ) -> None:
     """Running app.py itself is what the first session after a server start does (pages/ mode)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = open_app("boss", ROOT / "app.py")
     assert not at.exception
     assert len(at.metric) == 11
     assert not at.warning
