@@ -55,6 +55,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+# Decided but not built yet: left off "what your role may do" until their pages land.
+PLANNED: frozenset[str] = frozenset(
+    p for p in PERMISSIONS if p.split(".")[0] in ("promotion", "board", "entry") or p == "data.import"
+)
+
+
 def can(role: str, permission: str) -> bool:
     """True when ``role`` has ``permission``; unknown permissions are refused."""
     return role in PERMISSIONS.get(permission, frozenset())

@@ -1,9 +1,10 @@
 """My account: who I am, what my role may do, and changing my password."""
 
+import pandas as pd
 import streamlit as st
 
 from mktsales import accounts, config, i18n
-from mktsales.access import PERMISSIONS
+from mktsales.access import PERMISSIONS, PLANNED
 from mktsales.i18n import t
 from mktsales.ui import data, filters, nav, session
 
@@ -14,20 +15,22 @@ regions, _ = data.reference_data(db.path, db.version())
 names = dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True))
 
 st.title(t("account.title", lang))
-st.table(
-    {
-        t("account.username", lang): [user.username],
-        t("account.name", lang): [user.display_name],
-        t("account.role", lang): [t(f"role.{user.role}", lang)],
-        t("account.regions", lang): [session.regions_label(user, names, lang)],
-        t("account.email", lang): [user.email or "—"],
-    },
-    hide_index=True,
-)
+profile = {
+    t("account.username", lang): user.username,
+    t("account.name", lang): user.display_name,
+    t("account.role", lang): t(f"role.{user.role}", lang),
+    t("account.regions", lang): session.regions_label(user, names, lang),
+    t("account.email", lang): user.email or "—",
+}
+st.table(pd.Series(profile), hide_header=True)  # one field per row: readable on a phone
 
 st.subheader(t("account.can_title", lang))
 st.table(
-    {t("account.permission", lang): [t(f"perm.{p}", lang) for p in PERMISSIONS if user.can(p)]},
+    {
+        t("account.permission", lang): [
+            t(f"perm.{p}", lang) for p in PERMISSIONS if user.can(p) and p not in PLANNED
+        ]
+    },
     hide_index=True,
 )
 

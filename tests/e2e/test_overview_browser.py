@@ -1,20 +1,25 @@
-"""The overview in a real browser: tiles and the funnel draw, the language switches, links keep filters."""
+"""The overview in a real browser: tiles and the funnel draw, the language switches, links keep filters.
+
+Every test signs in as the executive ("boss"), who sees every region, on a fresh server.
+"""
 
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.app.conftest import PASSWORD
+from tests.e2e.conftest import DESKTOP, PHONE, TIMEOUT, nav_links, sign_in, sign_in_form, wait_signed_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).parent.parent.parent / "screenshots"
 
 
 def open_overview(browser, url: str, viewport: dict) -> object:
+    """A new tab (its own cookies) at ``url``, signed in as the executive, the overview drawn."""
     page = browser.new_page(viewport=viewport)
-    page.goto(url)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-    page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
+    sign_in(page, url, "boss")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=TIMEOUT)
+    page.get_by_test_id("stMetric").nth(10).wait_for(timeout=TIMEOUT)
     return page
 
 
@@ -32,8 +37,8 @@ def test_overview_shows_tiles_and_funnel_then_switches_to_english(server: str, b
     page.screenshot(path=str(SHOTS / "overview-zh-desktop.png"), full_page=True)
 
     page.get_by_text("English", exact=True).click()
-    page.get_by_text("Executive overview").first.wait_for(timeout=20_000)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    page.get_by_text("Executive overview").first.wait_for(timeout=TIMEOUT)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=TIMEOUT)
     assert any("Revenue" in t and "¥10.2K" in t for t in tile_texts(page))
     # page.url is only refreshed while Playwright talks to the browser; ask the page itself.
     assert "lang=en" in page.evaluate("location.href")
@@ -69,11 +74,11 @@ def test_the_overview_refreshes_itself_on_its_interval(server: str, browser) -> 
 
 def test_the_first_session_after_start_lists_only_the_app_pages(server: str, browser) -> None:
     page = open_overview(browser, server, DESKTOP)
-    links = page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
-    assert [text.split("\n")[-1].strip() for text in links] == ["经营总览", "指标口径"]  # after the icon name
+    # the executive's pages only: not users.py and audit.py, which are in pages/ too
+    assert nav_links(page) == ["经营总览", "指标口径", "我的账户"]
 
 
-def test_the_server_releases_the_database_when_it_stops(tiny_file) -> None:
+def test_the_server_releases_the_database_when_it_stops(tiny_file: Path) -> None:
     from mktsales.db import Database
     from tests.e2e.conftest import free_port, start_server
 
@@ -85,11 +90,25 @@ def test_the_server_releases_the_database_when_it_stops(tiny_file) -> None:
 
 
 def test_a_deep_link_works_in_the_first_session_after_start(server: str, browser) -> None:
-    """Streamlit runs a deep-linked page file itself in its legacy pages/ mode; we must recover."""
+    """Streamlit runs a deep-linked page file itself in its legacy pages/ mode; we must recover.
+
+    Signed out, the link shows the sign-in form at the same address; signing in there opens the page.
+    """
+    definition = "Won ÷ (won + lost) among opportunities closed in the period."
     page = browser.new_page(viewport=DESKTOP)
     page.goto(f"{server}/definitions?lang=en")
-    page.get_by_text("Won ÷ (won + lost) among opportunities closed in the period.").wait_for(timeout=30_000)
+    sign_in_form(page)
+    assert page.get_by_role("heading", name="Sign in", exact=True).count() == 1
+    assert page.get_by_text(definition).count() == 0 and page.get_by_test_id("stMetric").count() == 0
+    assert page.evaluate("location.href") == f"{server}/definitions?lang=en"
+
+    page.get_by_role("textbox", name="Username", exact=True).fill("boss")
+    page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    wait_signed_in(page)
+    page.get_by_text(definition).wait_for(timeout=TIMEOUT)
     assert page.get_by_test_id("stAlert").count() == 0  # no "open this page from the menu"
+    assert page.evaluate("location.href") == f"{server}/definitions?lang=en"
     page.get_by_test_id("stSidebarNav").get_by_text("Executive overview").click()
-    page.get_by_test_id("stMetric").nth(10).wait_for(timeout=30_000)
+    page.get_by_test_id("stMetric").nth(10).wait_for(timeout=TIMEOUT)
     assert any("Revenue" in t for t in tile_texts(page))  # English kept while moving between pages
