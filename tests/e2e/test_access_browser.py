@@ -82,7 +82,8 @@ def test_a_rep_is_refused_the_overview_by_address_and_does_not_see_it_listed(sha
     assert page.get_by_test_id("stSidebarNav").get_by_text("经营总览").count() == 0
 
     page.goto(f"{shared_server}/overview?lang=en")
-    page.get_by_test_id("stAlert").filter(has_text="Your role may not open the page").wait_for(timeout=TIMEOUT)
+    refused = page.get_by_test_id("stAlert").filter(has_text="Your role may not open the page")
+    refused.wait_for(timeout=TIMEOUT)
     assert page.get_by_test_id("stMetric").count() == 0
     assert nav_links(page) == ["KPI definitions", "My account"]
 
