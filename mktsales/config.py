@@ -51,3 +51,13 @@ def lockout_attempts() -> int:
 def lockout_minutes() -> float:
     """How long a locked account stays locked: $MKTSALES_LOCKOUT_MINUTES, else 15."""
     return _positive("MKTSALES_LOCKOUT_MINUTES", 15)
+
+
+def handoff_target_hours() -> float:
+    """The MQL → SAL response-time target: $MKTSALES_HANDOFF_TARGET_HOURS, else 48."""
+    return _positive("MKTSALES_HANDOFF_TARGET_HOURS", 48)
+
+
+def now() -> dt.datetime:
+    """The end of today (midnight after it): "now" for ages and the cohort's "by now"."""
+    return dt.datetime.combine(today() + dt.timedelta(days=1), dt.time())
