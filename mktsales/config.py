@@ -59,5 +59,7 @@ def handoff_target_hours() -> float:
 
 
 def now() -> dt.datetime:
-    """The end of today (midnight after it): "now" for ages and the cohort's "by now"."""
-    return dt.datetime.combine(today() + dt.timedelta(days=1), dt.time())
+    """Now (for ages and the cohort's "by now"); with $MKTSALES_TODAY, the end of that day."""
+    if os.environ.get("MKTSALES_TODAY"):
+        return dt.datetime.combine(today() + dt.timedelta(days=1), dt.time())
+    return dt.datetime.now().replace(microsecond=0)
