@@ -45,7 +45,8 @@ N_REGIONS = len(REGIONS)
 N_CATEGORIES = len(CATEGORIES)
 TABLES = (
     "regions", "categories", "products", "people", "customers", "promotions", "promotion_regions",
-    "activities", "leads", "orders", "payments", "targets", "brand_surveys", "demo_promotion_truth",
+    "campaigns", "activities", "leads", "orders", "payments", "targets", "brand_surveys",
+    "demo_promotion_truth",
 )  # fmt: skip
 
 # -- calendar ------------------------------------------------------------------------------------
@@ -208,6 +209,15 @@ COST_SIGMA = np.array([0.3, 0.5, 0.7, 0.0, 0.0])
 ADVISOR_SHARE = 0.30
 CHUNK_ROWS = 500_000  # rows generated and committed at a time
 
+# -- campaigns -------------------------------------------------------------------------------------
+CAMPAIGN_KINDS = (AD, EVENT, CONTENT)  # one national campaign per quarter x category x kind
+CAMPAIGN_KIND_WORDS = (("广告投放", "ads"), ("线下活动", "events"), ("内容营销", "content marketing"))
+QUARTER_WORDS = ("一季度", "二季度", "三季度", "四季度")
+# A day (month, day) whose selling season names each quarter's campaigns: Spring Festival, 618,
+# Mid-Autumn, Double 11.
+QUARTER_THEME_DAYS = ((1, 20), (6, 1), (9, 1), (11, 1))
+CAMPAIGN_QUALITY_RANGE = (0.6, 1.4)  # multiplies the lead → MQL share of a campaign's leads
+
 # -- leads -----------------------------------------------------------------------------------------
 LEADS_PER_ACTIVITY = 1 / 4
 SOURCES = ("ad", "event", "content", "website", "referral", "trade_show")
@@ -316,6 +326,7 @@ class _Ctx:
     uplift_grid: np.ndarray | None = None
     promo_cell_budget: np.ndarray | None = None  # budget per (region, day) cell, by promotion id
     won: dict[str, np.ndarray] | None = None  # won leads, for their orders
+    campaign_quality: np.ndarray | None = None  # lead → MQL multiplier by campaign id, 1.0 at 0 (none)
 
     @property
     def dates(self) -> np.ndarray:
@@ -331,6 +342,11 @@ class _Ctx:
 def _date_range(first: dt.date, n: int) -> np.ndarray:
     """n consecutive days from first, as datetime64[D]."""
     return np.datetime64(first, "D") + np.arange(n)
+
+
+def _quarter(dates: np.ndarray) -> np.ndarray:
+    """Calendar quarters since 1970 for datetime64[D] values."""
+    return dates.astype("datetime64[M]").astype(np.int64) // 3
 
 
 def _weekday(dates: np.ndarray) -> np.ndarray:
@@ -739,6 +755,68 @@ def _write_promotions(ctx: _Ctx, cur: Tx) -> None:
     _insert(cur, truth, "INSERT INTO demo_promotion_truth SELECT promotion_id, uplift FROM demo_frame")
 
 
+# -- campaigns -----------------------------------------------------------------------------------------
+CAMPAIGNS_SQL = (
+    "INSERT INTO campaigns SELECT campaign_id, name_zh, name_en, kind, category + 1, ?::DATE + first_day, "
+    "?::DATE + last_day FROM demo_frame"
+)
+
+
+def _campaign_ids(start: dt.date, day: np.ndarray, category: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """The campaign of marketing work of ``kind`` on history day ``day``; 0 for promotions and visits.
+
+    The one formula for a campaign id: quarters of the history (from the first), then categories,
+    then kinds, numbered from 1.
+    """
+    quarter = _quarter(np.datetime64(start, "D") + day) - _quarter(np.datetime64(start, "D"))
+    ids = (quarter * N_CATEGORIES + category) * len(CAMPAIGN_KINDS) + kind + 1
+    return np.where(kind < len(CAMPAIGN_KINDS), ids, 0)
+
+
+def _campaign_name(first: dt.date, category: int, kind: int) -> tuple[str, str]:
+    """E.g. 2026年一季度 饮料 春节广告投放 / Q1 2026 Beverages Spring Festival ads."""
+    quarter = (first.month - 1) // 3
+    season_zh, season_en = _season_words(dt.date(first.year, *QUARTER_THEME_DAYS[quarter]))
+    kind_zh, kind_en = CAMPAIGN_KIND_WORDS[kind]
+    _, _, category_zh, category_en = CATEGORIES[category]
+    return (
+        f"{first.year}年{QUARTER_WORDS[quarter]} {category_zh} {season_zh}{kind_zh}",
+        f"Q{quarter + 1} {first.year} {category_en} {season_en} {kind_en}",
+    )
+
+
+def _campaign_plan(start: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Every campaign of the history, ids 1..n in order: quarter (clipped to history) x category x kind."""
+    n_days = (as_of - start).days + 1
+    quarter = _quarter(_date_range(start, n_days))
+    first_day = np.flatnonzero(np.diff(quarter, prepend=quarter[0] - 1))
+    last_day = np.append(first_day[1:] - 1, n_days - 1)
+    q, category, kind = np.indices((len(first_day), N_CATEGORIES, len(CAMPAIGN_KINDS))).reshape(3, -1)
+    names = [
+        _campaign_name(start + dt.timedelta(days=int(first_day[i])), c, k)
+        for i, c, k in zip(q, category, kind, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "campaign_id": _campaign_ids(start, first_day[q], category, kind),
+            "name_zh": [zh for zh, _ in names],
+            "name_en": [en for _, en in names],
+            "kind": np.array(KINDS)[kind],
+            "category": category,
+            "first_day": first_day[q].astype(np.int32),
+            "last_day": last_day[q].astype(np.int32),
+        }
+    )
+
+
+def _write_campaigns(ctx: _Ctx, cur: Tx) -> None:
+    """The national campaigns, each with a lead quality of its own (unknown to the app)."""
+    frame = _campaign_plan(ctx.start, ctx.as_of)
+    quality = ctx.rng.uniform(*CAMPAIGN_QUALITY_RANGE, len(frame))
+    ctx.campaign_quality = np.concatenate([[1.0], quality])
+    _insert(cur, frame, CAMPAIGNS_SQL, [ctx.start, ctx.start])
+
+
 # -- activities ------------------------------------------------------------------------------------
 @dataclass
 class _Slots:
@@ -752,6 +830,7 @@ class _Slots:
     promotion: np.ndarray
     cost_each: np.ndarray
     first_id: np.ndarray
+    campaign: np.ndarray  # 0: none
 
 
 def _plan_activities(ctx: _Ctx) -> _Slots:
@@ -795,7 +874,8 @@ def _plan_activities(ctx: _Ctx) -> _Slots:
     )
     cost_each = ctx.promo_cell_budget[promotion] / count
     first_id = 1 + np.cumsum(count) - count
-    return _Slots(day, region, category, kind, count, promotion, cost_each, first_id)
+    campaign = _campaign_ids(ctx.start, day, category, kind)
+    return _Slots(day, region, category, kind, count, promotion, cost_each, first_id, campaign)
 
 
 def _write_activities(ctx: _Ctx, db: Database, slots: _Slots) -> None:
@@ -805,7 +885,8 @@ def _write_activities(ctx: _Ctx, db: Database, slots: _Slots) -> None:
         "INSERT INTO activities SELECT activity_id, ?::DATE + day, "
         "CASE WHEN kind = 4 THEN 'sales' ELSE 'marketing' END, "
         f"({list(KINDS)})[kind + 1], region + 1, category + 1, owner, NULLIF(advisor, 0), "
-        "NULLIF(promotion, 0), reach, engaged, CAST(cost AS DECIMAL(18, 2)) FROM demo_frame"
+        "NULLIF(promotion, 0), reach, engaged, CAST(cost AS DECIMAL(18, 2)), NULLIF(campaign, 0) "
+        "FROM demo_frame"
     )
     for a, b in _chunks(slots.count, CHUNK_ROWS):
         idx = np.repeat(np.arange(a, b), slots.count[a:b])
@@ -836,6 +917,7 @@ def _write_activities(ctx: _Ctx, db: Database, slots: _Slots) -> None:
                 "reach": reach.astype(np.int32),
                 "engaged": engaged.astype(np.int32),
                 "cost": np.round(cost, 2),
+                "campaign": slots.campaign[idx].astype(np.int32),
             },
             copy=False,
         )
@@ -844,7 +926,7 @@ def _write_activities(ctx: _Ctx, db: Database, slots: _Slots) -> None:
 
 # -- leads ---------------------------------------------------------------------------------------------
 def _lead_origins(ctx: _Ctx, slots: _Slots) -> dict[str, np.ndarray]:
-    """Source, region, category, activity and creation second of every lead, sorted by creation."""
+    """Source, region, category, activity, campaign and creation second of every lead, by creation."""
     rng = ctx.rng
     n = int(ctx.activities * LEADS_PER_ACTIVITY)
     source = np.sort(rng.choice(len(SOURCES), n, p=SOURCE_SHARE))
@@ -852,6 +934,7 @@ def _lead_origins(ctx: _Ctx, slots: _Slots) -> dict[str, np.ndarray]:
     region = np.zeros(n, dtype=np.int64)
     category = np.zeros(n, dtype=np.int64)
     activity = np.zeros(n, dtype=np.int64)
+    campaign = np.zeros(n, dtype=np.int32)
     bounds = np.searchsorted(source, np.arange(len(SOURCES) + 1))
     for kind in (AD, EVENT, CONTENT):
         a, b = bounds[kind], bounds[kind + 1]
@@ -859,6 +942,7 @@ def _lead_origins(ctx: _Ctx, slots: _Slots) -> dict[str, np.ndarray]:
         weight = slots.count[of_kind].astype(float)
         slot = of_kind[rng.choice(len(of_kind), b - a, p=weight / weight.sum())]
         activity[a:b] = slots.first_id[slot] + (rng.random(b - a) * slots.count[slot]).astype(np.int64)
+        campaign[a:b] = slots.campaign[slot]
         lag = np.floor(rng.exponential(LEAD_LAG_MEAN_DAYS, b - a)).astype(np.int64)
         room = ctx.n_days - 1 - slots.day[slot]
         lag = np.where(lag > room, (rng.random(b - a) * (room + 1)).astype(np.int64), lag)
@@ -882,6 +966,7 @@ def _lead_origins(ctx: _Ctx, slots: _Slots) -> dict[str, np.ndarray]:
         "region": region[order],
         "category": category[order],
         "activity": activity[order],
+        "campaign": campaign[order],
         "created": created[order],
     }
 
@@ -905,15 +990,16 @@ def _write_leads(ctx: _Ctx, db: Database, slots: _Slots) -> None:
         f"CASE WHEN reject_reason >= 0 THEN ({list(REJECT_REASONS)})[reject_reason + 1] END, opportunity, "
         "closed, CASE WHEN closed IS NOT NULL THEN (CASE WHEN won THEN 'won' ELSE 'lost' END) END, "
         f"CASE WHEN lost_reason >= 0 THEN ({list(LOST_REASONS)})[lost_reason + 1] END, "
-        "CASE WHEN value >= 0 THEN CAST(value AS DECIMAL(18, 2)) END FROM demo_frame"
+        "CASE WHEN value >= 0 THEN CAST(value AS DECIMAL(18, 2)) END, NULLIF(campaign, 0) FROM demo_frame"
     )
     n_all = len(origin["created"])
     for a, b in _chunks(np.ones(n_all, dtype=np.int64), CHUNK_ROWS):
         n = b - a
         src, region, category = origin["source"][a:b], origin["region"][a:b], origin["category"][a:b]
-        created = origin["created"][a:b]
+        created, campaign = origin["created"][a:b], origin["campaign"][a:b]
         mql = created + _lognormal_seconds(rng, MQL_MEDIAN_HOURS, MQL_SIGMA, 3600, n)
-        has_mql = (rng.random(n) < MQL_SHARE[src]) & (mql < bound)
+        mql_share = MQL_SHARE[src] * ctx.campaign_quality[campaign]
+        has_mql = (rng.random(n) < mql_share) & (mql < bound)
         decision = mql + _lognormal_seconds(
             rng, ACCEPT_MEDIAN_HOURS * ACCEPT_SLOWNESS[region], ACCEPT_SIGMA, 3600, n
         )
@@ -957,6 +1043,7 @@ def _write_leads(ctx: _Ctx, db: Database, slots: _Slots) -> None:
                 "won": won,
                 "lost_reason": lost_reason.astype(np.int8),
                 "value": value,
+                "campaign": campaign,
             },
             copy=False,
         )
@@ -1210,6 +1297,7 @@ def _write_small_tables(ctx: _Ctx, cur: Tx) -> None:
     _write_promotions(ctx, cur)
     _write_targets(ctx, cur)
     _write_surveys(ctx, cur)
+    _write_campaigns(ctx, cur)
 
 
 def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
@@ -1231,6 +1319,44 @@ def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
 def is_demo(db: Database) -> bool:
     """True when the file holds a complete demo build."""
     return bool(db.scalar("SELECT count(*) FROM meta WHERE key = 'demo_seed'"))
+
+
+def lacks_campaigns(db: Database) -> bool:
+    """True for a demo built before campaigns existed (migration 003): activities, no campaigns."""
+    return is_demo(db) and bool(db.scalar("SELECT NOT EXISTS (FROM campaigns) AND EXISTS (FROM activities)"))
+
+
+def add_campaigns(db: Database) -> None:
+    """Give a demo built before migration 003 the build's campaigns, in one set-based write.
+
+    Each ad, event and content activity joins the campaign of its kind, category and quarter, and
+    each lead takes its activity's. The ids are the build's; the campaigns' lead quality is not.
+    """
+    as_of = dt.date.fromisoformat(db.scalar("SELECT value FROM meta WHERE key = 'demo_as_of'"))
+    start = _history_start(as_of)
+    frame = _campaign_plan(start, as_of)
+
+    def work(tx: Tx) -> None:
+        _insert(tx, frame, CAMPAIGNS_SQL, [start, start])
+        _backfill(
+            tx,
+            "UPDATE activities a SET campaign_id = c.campaign_id FROM campaigns c "
+            "WHERE c.kind = a.kind AND c.category_id = a.category_id "
+            "AND a.activity_date BETWEEN c.start_date AND c.end_date",
+        )
+        _backfill(
+            tx,
+            "UPDATE leads l SET campaign_id = a.campaign_id FROM activities a "
+            "WHERE a.activity_id = l.activity_id AND a.campaign_id IS NOT NULL",
+        )
+
+    db.write(work, by=DEMO)
+
+
+def _backfill(tx: Tx, sql: str) -> None:
+    """Run one UPDATE <table> ... and note the rows it set in the audit trail."""
+    updated = tx.execute(sql).fetchone()[0]
+    tx.audit(sql.split()[1], None, "demo_campaigns", after={"rows": updated})
 
 
 def interrupted(db: Database) -> bool:
