@@ -1,4 +1,4 @@
-"""The command line: demo data, KPIs (also as a given account would see them), and user accounts."""
+"""The command line: demo data, KPIs and the funnel (also as an account sees them), user accounts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import getpass
 import json
+import math
 import sys
 import time
 import unicodedata
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from mktsales import accounts, display, kpis, reference
+from mktsales import accounts, config, display, funnel, i18n, kpis, reference
 from mktsales.access import ALL_REGION_ROLES, ROLES, User
 from mktsales.audit import Actor
 from mktsales.db import Database, DatabaseError
@@ -117,8 +118,39 @@ def _parser() -> argparse.ArgumentParser:
     _reporting_arguments(report)
     report.add_argument("--json", action="store_true", help="print one JSON object")
 
+    _funnel_parser(commands)
     _users_parser(commands)
     return parser
+
+
+def _funnel_parser(commands: Any) -> None:
+    report = commands.add_parser(
+        "funnel",
+        help="the dual-track funnel for a period or its lead cohort: breakdown, handoff, time in stage",
+    )
+    _reporting_arguments(report)
+    # --by, --as-of and --handoff-target are checked by _funnel, so a mistake is one "error:" line.
+    report.add_argument(
+        "--by", metavar="DIMENSION", help=f"break the funnel down by: {', '.join(funnel.BREAKDOWNS)}"
+    )
+    report.add_argument(
+        "--cohort",
+        action="store_true",
+        help="the leads created in the period and the stages they reached by --as-of "
+        "(default: the stage events of the period)",
+    )
+    report.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="count the cohort and the waiting MQLs up to the end of this day, or up to a moment given "
+        "as YYYY-MM-DDTHH:MM (default: now)",
+    )
+    report.add_argument(
+        "--handoff-target",
+        metavar="HOURS",
+        help="sales' target for deciding on an MQL (default: $MKTSALES_HANDOFF_TARGET_HOURS, else 48)",
+    )
+    report.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _require_file(path: Path) -> None:
@@ -155,7 +187,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 # -- reporting, optionally as an account sees it ------------------------------------------------------
 # What a reporting command's permission means, for the refusal message.
-_PERMISSION_NAMES = {"page.overview": "the dashboard"}
+_PERMISSION_NAMES = {"page.overview": "the dashboard", "page.funnel": "the funnel page"}
 
 
 def _region_codes(db: Database, region_ids: Sequence[int]) -> list[str]:
@@ -248,6 +280,120 @@ def _kpis(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_table(report)
+    return 0
+
+
+# -- the funnel -------------------------------------------------------------------------------------
+def _as_of(text: str | None) -> dt.datetime:
+    """--as-of: a day means the end of that day (midnight after it); a date and time, that moment."""
+    if text is None:
+        return config.now()
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(text) + dt.timedelta(days=1), dt.time())
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        raise CliError(f"--as-of: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _target_hours(text: str | None) -> float:
+    if text is None:
+        return config.handoff_target_hours()
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not (math.isfinite(hours) and hours > 0):
+        raise CliError(f"--handoff-target: not a positive number of hours: {text!r}")
+    return hours
+
+
+def _share(value: float | None) -> str:
+    return i18n.percent(value, "en")
+
+
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} d"
+
+
+def _print_funnel(report: dict[str, Any]) -> None:
+    viewer = report.get("as_user")
+    if viewer:
+        regions = "all regions" if viewer["all_regions"] else "regions " + ", ".join(viewer["regions"])
+        print(f"as {viewer['username']} ({viewer['role']}): {regions}")
+    period = report["period"]
+    print(f"period [{period['from']}, {period['to']})  ({period['days']} days)")
+    as_of = report["as_of"].replace("T", " ")
+    if report["view"] == "cohort":
+        print(f"view cohort: the leads created in the period, and the stages they reached by {as_of}")
+    else:
+        print(f"view period: the stage events of the period (MQLs waiting as of {as_of})")
+
+    print("\nfunnel")
+    print(f"  {'stage':<12} {'track':<10} {'count':>12} {'conversion':>10} {'drop':>10}  leak owner")
+    for stage in report["funnel"]:
+        conversion = "" if stage["conversion"] is None else _share(stage["conversion"])
+        drop = "" if stage["drop"] is None else f"{stage['drop']:,}"
+        print(
+            f"  {stage['stage']:<12} {stage['track']:<10} {stage['count']:>12,} {conversion:>10} {drop:>10}"
+            f"  {stage['leak_owner'] or ''}".rstrip()
+        )
+    for name, count in report.get("outcomes", {}).items():
+        print(f"  {name:<12} {'':<10} {count:>12,}")
+
+    breakdown = report.get("breakdown")
+    if breakdown:
+        print(f"\nby {breakdown['by']}")
+        counts = ("lead", "mql", "sal", "opportunity", "won", "collected")
+        print(f"  {'':<24}" + "".join(f"{c:>12}" for c in counts) + f"{'lead→won':>10}")
+        for row in breakdown["rows"]:
+            if row["is_total"]:
+                label = "total"
+            elif row["key"] is None:
+                label = "(no campaign)"
+            else:
+                label = str(row["name_en"] if row["name_en"] is not None else row["key"])
+            cells = "".join(f"{row[c]:>12,}" for c in counts)
+            print(f"  {label[:24]:<24}{cells}{_share(row['lead_to_won']):>10}")
+
+    handoff = report["handoff"]
+    print(f"\nhandoff (target {handoff['target_hours']:g} h)")
+    lines = {
+        "accepted": f"{handoff['accepted']:,}",
+        "rejected": f"{handoff['rejected']:,}",
+        "accept_rate": _share(handoff["accept_rate"]),
+        "median_hours": i18n.hours(handoff["median_hours"], "en"),
+        "p90_hours": i18n.hours(handoff["p90_hours"], "en"),
+        "within_target": _share(handoff["decided_within_target"]),
+        "waiting": f"{handoff['waiting']:,}",
+        "waiting_overdue": f"{handoff['waiting_overdue']:,}",
+        "oldest_waiting": i18n.hours(handoff["oldest_waiting_hours"], "en"),
+    }
+    for name, text in lines.items():
+        print(f"  {name:<18} {text:>14}")
+
+    print("\ntime in stage (median days)")
+    for name, days in report["time_in_stage"].items():
+        print(f"  {name:<20} {_days(days):>12}")
+
+
+def _funnel(args: argparse.Namespace) -> int:
+    if args.by is not None and args.by not in funnel.BREAKDOWNS:
+        raise CliError(f"--by {args.by!r}: choose one of {', '.join(funnel.BREAKDOWNS)}")
+    as_of, target_hours = _as_of(args.as_of), _target_hours(args.handoff_target)
+    with _open_existing(args.db) as db:
+        scope, user = _reporting_scope(db, args, "page.funnel")
+        report = funnel.report(
+            db, scope, by=args.by, cohort=args.cohort, as_of=as_of, target_hours=target_hours
+        )
+        if user is not None:
+            report["as_user"] = _viewer_summary(db, user)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_funnel(report)
     return 0
 
 
@@ -478,7 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; bad input prints a clear message and returns 2."""
     args = _parser().parse_args(argv)
     try:
-        return {"demo": _demo, "kpis": _kpis, "users": _users}[args.command](args)
+        commands = {"demo": _demo, "kpis": _kpis, "funnel": _funnel, "users": _users}
+        return commands[args.command](args)
     except (CliError, accounts.AccountError, DatabaseError, ValueError) as exc:
         print(f"error: {_message(exc)}", file=sys.stderr)
         return 2

@@ -1,0 +1,94 @@
+-- The funnel by one dimension for the period [$start, $end): per group, the stage events that
+-- fell in the period, counted as the overview counts them (kpis_by_region.sql), plus a total row
+-- from GROUP BY ROLLUP over the same rows (is_total).
+-- $by is 'region', 'category', 'source' or 'campaign' (validated by funnel.py); it only chooses
+-- among the fixed key expressions below. The key is key_id (region, category, campaign; NULL
+-- campaign = the "no campaign" group) or key_code (source). Regions and categories in scope, and
+-- campaigns running in the period, are listed even without events.
+-- A won deal counts as collected on the day its order became fully paid (its last payment); its
+-- region and category are the order's (as on the overview), its source and campaign the lead's.
+-- Parameters: $start, $end (DATE), $regions, $categories (INTEGER[] or NULL = all), $by (VARCHAR).
+WITH
+ld AS (
+    SELECT CASE $by WHEN 'region' THEN region_id WHEN 'category' THEN category_id
+                    WHEN 'campaign' THEN campaign_id END AS key_id,
+           CASE WHEN $by = 'source' THEN source END AS key_code,
+           count(*) FILTER (WHERE created_at >= $start) AS lead,
+           count(*) FILTER (WHERE mql_at >= $start AND mql_at < $end) AS mql,
+           count(*) FILTER (WHERE sal_at >= $start AND sal_at < $end) AS sal,
+           count(*) FILTER (WHERE rejected_at >= $start AND rejected_at < $end) AS rejected,
+           count(*) FILTER (WHERE opportunity_at >= $start AND opportunity_at < $end) AS opportunity,
+           count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'won') AS won,
+           count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'lost') AS lost
+    FROM leads
+    WHERE created_at < $end
+      -- a lead whose every stage came before the period has no event in it
+      AND greatest(created_at, mql_at, sal_at, rejected_at, opportunity_at, closed_at) >= $start
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    GROUP BY ALL
+    HAVING lead + mql + sal + rejected + opportunity + won + lost > 0  -- a group with events only
+),
+settled AS (
+    SELECT o.lead_id, o.region_id, o.category_id, max(p.paid_on) AS settled_on
+    FROM orders o JOIN payments p USING (order_id)
+    WHERE o.lead_id IS NOT NULL
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id))
+    GROUP BY o.order_id, o.lead_id, o.region_id, o.category_id, o.amount
+    HAVING sum(p.amount) >= o.amount
+),
+col AS (
+    SELECT CASE $by WHEN 'region' THEN s.region_id WHEN 'category' THEN s.category_id
+                    WHEN 'campaign' THEN l.campaign_id END AS key_id,
+           CASE WHEN $by = 'source' THEN l.source END AS key_code,
+           count(*) AS collected
+    FROM settled s LEFT JOIN leads l ON l.lead_id = s.lead_id
+    WHERE s.settled_on >= $start AND s.settled_on < $end
+    GROUP BY ALL
+),
+-- Groups listed even without events: no counts, so they add nothing to the total.
+listed AS (
+    SELECT region_id AS key_id FROM regions
+    WHERE $by = 'region' AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+    UNION ALL
+    SELECT category_id FROM categories
+    WHERE $by = 'category' AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT campaign_id FROM campaigns
+    WHERE $by = 'campaign' AND start_date < $end AND end_date >= $start
+      AND (category_id IS NULL OR $categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+),
+grouped AS (
+    SELECT grouping(key_id) = 1 AS is_total, key_id, key_code,
+           coalesce(sum(lead), 0) AS lead,
+           coalesce(sum(mql), 0) AS mql,
+           coalesce(sum(sal), 0) AS sal,
+           coalesce(sum(rejected), 0) AS rejected,
+           coalesce(sum(opportunity), 0) AS opportunity,
+           coalesce(sum(won), 0) AS won,
+           coalesce(sum(lost), 0) AS lost,
+           coalesce(sum(collected), 0) AS collected
+    FROM (SELECT * FROM ld UNION ALL BY NAME SELECT * FROM col UNION ALL BY NAME SELECT * FROM listed)
+    GROUP BY ROLLUP ((key_id, key_code))
+),
+names AS (
+    SELECT 'region' AS dimension, region_id AS key_id, name_zh, name_en FROM regions
+    UNION ALL SELECT 'category', category_id, name_zh, name_en FROM categories
+    UNION ALL SELECT 'campaign', campaign_id, name_zh, name_en FROM campaigns
+)
+SELECT g.is_total, g.key_id, g.key_code,
+       CASE WHEN NOT g.is_total THEN coalesce(n.name_zh, g.key_code) END AS name_zh,
+       CASE WHEN NOT g.is_total THEN coalesce(n.name_en, g.key_code) END AS name_en,
+       CAST(g.lead AS BIGINT) AS lead, CAST(g.mql AS BIGINT) AS mql, CAST(g.sal AS BIGINT) AS sal,
+       CAST(g.rejected AS BIGINT) AS rejected, CAST(g.opportunity AS BIGINT) AS opportunity,
+       CAST(g.won AS BIGINT) AS won, CAST(g.lost AS BIGINT) AS lost, CAST(g.collected AS BIGINT) AS collected,
+       g.mql / nullif(g.lead, 0) AS mql_rate,
+       g.sal / nullif(g.mql, 0) AS sal_rate,
+       g.opportunity / nullif(g.sal, 0) AS opportunity_rate,
+       g.won / nullif(g.opportunity, 0) AS win_rate,
+       g.won / nullif(g.lead, 0) AS lead_to_won,
+       g.won / nullif(g.won + g.lost, 0) AS closed_win_rate
+FROM grouped g
+LEFT JOIN names n ON n.dimension = $by AND n.key_id = g.key_id AND NOT g.is_total
+ORDER BY g.is_total, g.key_id NULLS LAST, g.key_code

@@ -1,0 +1,11 @@
+-- MQLs rejected by sales in the period [$start, $end), counted per region and reason, most
+-- frequent first. No total rows: every rejection has one region, so the page's pivot adds them up
+-- exactly. A NULL reason is a rejection recorded without one.
+-- Parameters: $start, $end (DATE), $regions, $categories (INTEGER[] or NULL = all).
+SELECT region_id, reject_reason, count(*) AS count
+FROM leads
+WHERE rejected_at >= $start AND rejected_at < $end
+  AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+GROUP BY region_id, reject_reason
+ORDER BY region_id, count DESC, reject_reason NULLS LAST

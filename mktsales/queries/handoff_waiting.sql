@@ -1,0 +1,15 @@
+-- The MQLs waiting for sales at $as_of, oldest first: qualified before $as_of and neither accepted
+-- nor rejected before it (a snapshot, whatever the period); overdue = waiting longer than
+-- $target_hours. At most $limit rows (NULL = all).
+-- Parameters: $regions, $categories (INTEGER[] or NULL = all), $as_of (TIMESTAMP),
+-- $target_hours (DOUBLE), $limit (BIGINT or NULL). No period: the queue is the same for any period.
+SELECT lead_id, region_id, category_id, source, campaign_id, mql_at,
+       date_diff('second', mql_at, $as_of::TIMESTAMP) / 3600.0 AS age_hours,
+       date_diff('second', mql_at, $as_of::TIMESTAMP) / 3600.0 > $target_hours AS overdue
+FROM leads
+WHERE mql_at < $as_of::TIMESTAMP
+  AND coalesce(sal_at, rejected_at, 'infinity'::TIMESTAMP) >= $as_of::TIMESTAMP
+  AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+ORDER BY mql_at, lead_id
+LIMIT $limit
