@@ -35,6 +35,7 @@ SALES = frozenset({SH, REP})
 # Actions whose pages have not landed yet are listed so the policy is decided in one place.
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "page.overview": DASHBOARD,
+    "page.funnel": DASHBOARD,
     "page.definitions": EVERYONE,
     "page.account": EVERYONE,
     "page.users": frozenset({ADM}),

@@ -32,7 +32,7 @@ def _themed(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
-def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
+def funnel(stages: list[dict[str, Any]], lang: str, title: str | None = None) -> go.Figure:
     """The dual-track funnel: one bar per stage on a log scale, coloured by owning track, with the
     conversion from the stage before and the MQL → SAL handoff marked."""
     names = [t(f"stage.{s['stage']}", lang) for s in stages]
@@ -85,7 +85,7 @@ def funnel(stages: list[dict[str, Any]], lang: str) -> go.Figure:
     fig.update_xaxes(type="log", title=t("funnel.axis", lang), range=[0, math.log10(top) + 1.2])
     fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], autorange=True)
     fig.update_layout(barmode="overlay", bargap=0.25)
-    return _themed(fig, t("funnel.title", lang), height=420)
+    return _themed(fig, title or t("funnel.title", lang), height=60 + 45 * len(stages))
 
 
 PARTIAL_OPACITY = 0.45  # a month the period covers only in part (e.g. this month to date)
@@ -174,3 +174,108 @@ def leads_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
     _month_axis(fig, trend, lang)
     fig.update_yaxes(title=t("axis.count", lang), rangemode="tozero")
     return _themed(fig, t("trend.leads", lang), height=320)
+
+
+# -- funnel page ------------------------------------------------------------------------------------
+BEST_COLOUR, WORST_COLOUR, OTHER_COLOUR = "#16A34A", "#DC2626", "#94A3B8"
+HANDOFF_COLOUR = "#0F172A"
+
+
+def breakdown_rates(
+    labels: list[str],
+    rates: list[float | None],
+    leads: list[int],
+    title: str,
+    lang: str,
+    keys: list[Any] | None = None,
+) -> go.Figure:
+    """One conversion rate across the groups of a split, highest first: best green, worst red.
+
+    ``keys`` travel with each bar as customdata (the funnel page narrows to a clicked region).
+    """
+    rows = sorted(
+        zip(labels, rates, leads, keys or [None] * len(labels), strict=True),
+        key=lambda r: -1.0 if r[1] is None or pd.isna(r[1]) else r[1],
+        reverse=True,
+    )
+    valued = [i for i, r in enumerate(rows) if r[1] is not None and not pd.isna(r[1])]
+    colours = [OTHER_COLOUR] * len(rows)
+    if len(valued) > 1:
+        colours[valued[0]], colours[valued[-1]] = BEST_COLOUR, WORST_COLOUR
+    fig = go.Figure()
+    fig.add_bar(
+        y=[r[0] for r in rows],
+        x=[None if i not in valued else r[1] for i, r in enumerate(rows)],
+        orientation="h",
+        marker_color=colours,
+        text=[f"{i18n.percent(r[1], lang)} · {i18n.count(r[2], lang)}" for r in rows],
+        textposition="auto",
+        insidetextanchor="end",
+        cliponaxis=False,
+        customdata=[r[3] for r in rows],
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=[r[0] for r in rows][::-1], automargin=True)
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_layout(showlegend=False, bargap=0.25)
+    return _themed(fig, title, height=90 + 30 * max(len(rows), 2))
+
+
+TIME_STEPS: tuple[tuple[str, str], ...] = (
+    ("lead_to_mql", TRACK_COLOURS["marketing"]),
+    ("mql_to_decision", HANDOFF_COLOUR),
+    ("sal_to_opportunity", "#FB923C"),
+    ("opportunity_to_close", TRACK_COLOURS["sales"]),
+)
+
+
+def time_in_stage(labels: list[str], frame: pd.DataFrame, lang: str) -> go.Figure:
+    """Median days in each stage per group, stacked left to right in funnel order."""
+    fig = go.Figure()
+    for step, colour in TIME_STEPS:
+        days = [None if pd.isna(v) else float(v) for v in frame[step]]
+        fig.add_bar(
+            y=labels,
+            x=days,
+            name=t(f"fun.time.{step}", lang),
+            orientation="h",
+            marker_color=colour,
+            text=[None if d is None else f"{d:.1f}" for d in days],
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertemplate="%{y} · " + t(f"fun.time.{step}", lang) + ": %{x:.1f}<extra></extra>",
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    fig.update_xaxes(title=t("fun.axis_days", lang), rangemode="tozero")
+    fig.update_layout(barmode="stack", bargap=0.3)
+    return _themed(fig, t("fun.chart_time", lang), height=130 + 34 * max(len(labels), 2))
+
+
+TREND_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("mql_rate", TRACK_COLOURS["marketing"], "solid"),
+    ("sal_rate", HANDOFF_COLOUR, "dash"),
+    ("opportunity_rate", "#FB923C", "solid"),
+    ("win_rate", TRACK_COLOURS["sales"], "dot"),
+)
+
+
+def conversion_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
+    """Each step's monthly conversion rate, one line per step; a partly covered month hollow."""
+    symbols = (
+        ["circle-open" if p else "circle" for p in _partial(trend)] if "days_in_month" in trend else None
+    )
+    fig = go.Figure()
+    for step, colour, dash in TREND_STEPS:
+        fig.add_scatter(
+            x=trend["month"],
+            y=trend[step],
+            name=t(f"fun.rate.{step}", lang),
+            mode="lines+markers",
+            line={"color": colour, "width": 2, "dash": dash},
+            marker={"symbol": symbols, "size": 7} if symbols else {"size": 7},
+            hovertemplate="%{x|%Y-%m}: %{y:.1%}<extra></extra>",
+            connectgaps=False,
+        )
+    _month_axis(fig, trend, lang)
+    fig.update_yaxes(title=t("fun.axis_rate", lang), tickformat=".0%", rangemode="tozero")
+    return _themed(fig, t("fun.trend", lang), height=340)

@@ -23,6 +23,14 @@ def categories(db: Database) -> pd.DataFrame:
     return db.query("SELECT category_id, code, name_zh, name_en FROM categories ORDER BY category_id")
 
 
+def campaigns(db: Database) -> pd.DataFrame:
+    """All marketing campaigns: campaign_id, name_zh, name_en, kind, category_id, start_date, end_date."""
+    return db.query(
+        "SELECT campaign_id, name_zh, name_en, kind, category_id, start_date, end_date"
+        " FROM campaigns ORDER BY start_date, campaign_id"
+    )
+
+
 def resolve(frame: pd.DataFrame, id_column: str, names: Iterable[str], what: str) -> tuple[int, ...]:
     """Ids for names given by code, Chinese or English name (case and spacing ignored)."""
     lookup: dict[str, int] = {}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, config, kpis, reference
+from mktsales import accounts, config, funnel, kpis, reference
 from mktsales.db import Database, DatabaseError
 from mktsales.i18n import t
 from mktsales.scope import Scope
@@ -27,6 +29,8 @@ def database(path: str) -> Database:
         demo.build_demo(db, as_of=config.today())
     elif demo.is_demo(db) and not accounts.has_accounts(db):  # a demo built before accounts existed
         accounts.add_demo_accounts(db)
+    if demo.lacks_campaigns(db):  # a demo built before campaigns existed (migration 003)
+        demo.add_campaigns(db)
     return db
 
 
@@ -56,3 +60,41 @@ def reference_data(path: str, version: int) -> tuple[pd.DataFrame, pd.DataFrame]
     """Regions and categories."""
     db = database(path)
     return reference.regions(db), reference.categories(db)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def funnel_page(
+    path: str, version: int, scope: Scope, cohort: bool, as_of: dt.datetime, target_hours: float
+) -> dict[str, pd.DataFrame]:
+    """Everything on the funnel page but the breakdown and the lead lists."""
+    db = database(path)
+    return {
+        "stages": funnel.cohort_funnel(db, scope, as_of) if cohort else funnel.period_funnel(db, scope),
+        "handoff": funnel.handoff(db, scope, as_of, target_hours),
+        "waiting": funnel.waiting_mqls(db, scope, as_of, target_hours),
+        "rejections": funnel.rejections(db, scope),
+        "time": funnel.time_in_stage(db, scope),
+        "trend": funnel.conversion_trend(db, scope),
+    }
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def funnel_breakdown(
+    path: str, version: int, scope: Scope, by: str, cohort: bool, as_of: dt.datetime
+) -> pd.DataFrame:
+    """The funnel split by region, category, source or campaign, with the total row."""
+    return funnel.breakdown(database(path), scope, by, cohort, as_of)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def stage_leads(
+    path: str, version: int, scope: Scope, stage: str, cohort: bool, as_of: dt.datetime
+) -> pd.DataFrame:
+    """Every lead behind one stage of the funnel (the page shows the first rows, downloads all)."""
+    return funnel.stage_leads(database(path), scope, stage, cohort, as_of, None)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def campaigns(path: str, version: int) -> pd.DataFrame:
+    """Campaign names."""
+    return reference.campaigns(database(path))

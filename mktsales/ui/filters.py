@@ -248,3 +248,29 @@ def write_url(scope: Scope) -> None:
     if {k: st.query_params.get_all(k) for k in st.query_params} != wanted:  # every value, not just the last
         st.query_params.from_dict(params)
     state[_SEEDED] = True
+
+
+def page_choice(key: str, default: Any, lang: str) -> str:
+    """The widget key for a page's own translated choice (a view, a split), kept across languages.
+
+    Returns a per-language key seeded from the canonical value under ``key`` (see _widget_key);
+    the page passes the widget's value back through ``keep``.
+    """
+    st.session_state.setdefault(key, default)
+    return _widget_key(key, lang)
+
+
+def keep(key: str, value: Any) -> Any:
+    """Remember a page choice under its canonical key (to survive a language switch); return it."""
+    return _keep(key, value)
+
+
+def narrow_regions(codes: list[str]) -> None:
+    """Set the sidebar's region filter to ``codes`` from a widget callback (e.g. a clicked bar).
+
+    The next run draws the filter with these regions, and checks them against the user's regions
+    like any other value: a code outside them is refused there (_refuse_forged).
+    """
+    st.session_state[REGION_KEY] = list(codes)
+    for lang in LANGS:
+        st.session_state.pop(f"{REGION_KEY}.{lang}", None)

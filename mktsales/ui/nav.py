@@ -33,6 +33,7 @@ class PageSpec:
 # In sidebar order. A user's landing page is the first one their role may open.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "pages/overview.py", ":material/dashboard:"),
+    PageSpec("funnel", "pages/funnel.py", ":material/filter_alt:"),
     PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
     PageSpec("users", "pages/users.py", ":material/manage_accounts:"),
     PageSpec("audit", "pages/audit.py", ":material/history:"),

@@ -1,6 +1,8 @@
-"""Reusable widgets: KPI tiles and the region table."""
+"""Reusable widgets: KPI tiles, the region table, and table downloads."""
 
 from __future__ import annotations
+
+import io
 
 import pandas as pd
 import streamlit as st
@@ -65,3 +67,39 @@ def region_table(view: Overview, regions: pd.DataFrame, lang: str) -> None:
     )
     help_texts = {headers[c]: st.column_config.Column(help=t(f"def.{c}", lang)) for c in REGION_COLUMNS}
     st.dataframe(styled, hide_index=True, column_config=help_texts)
+
+
+def excel_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as an .xlsx workbook of one sheet."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        frame.to_excel(writer, index=False, sheet_name="mktsales")
+    return buffer.getvalue()
+
+
+def downloads(frame: pd.DataFrame, name: str, lang: str, key: str) -> None:
+    """CSV and Excel download buttons side by side for ``frame`` (already in the user's scope).
+
+    The Excel file is built only when asked for (on_click), so a page run stays cheap.
+    """
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            t("fun.download_csv", lang),
+            frame.to_csv(index=False).encode("utf-8-sig"),  # the BOM makes Excel read Chinese right
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            disabled=frame.empty,
+            key=f"{key}.csv",
+            on_click="ignore",
+        )
+        st.download_button(
+            t("fun.download_xlsx", lang),
+            lambda: excel_bytes(frame),
+            file_name=f"{name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/table_view:",
+            disabled=frame.empty,
+            key=f"{key}.xlsx",
+            on_click="ignore",
+        )

@@ -16,11 +16,11 @@ from tests.conftest import FIXTURES, write_sql
 
 # Which pages each role opens: the README's table, written out by hand.
 EXPECTED_PAGES = {
-    "boss": ["overview", "definitions", "account"],
-    "admin": ["overview", "definitions", "users", "audit", "account"],
-    "duo": ["overview", "definitions", "account"],
-    "mkt": ["overview", "definitions", "account"],
-    "mkthead": ["overview", "definitions", "account"],
+    "boss": ["overview", "funnel", "definitions", "account"],
+    "admin": ["overview", "funnel", "definitions", "users", "audit", "account"],
+    "duo": ["overview", "funnel", "definitions", "account"],
+    "mkt": ["overview", "funnel", "definitions", "account"],
+    "mkthead": ["overview", "funnel", "definitions", "account"],
     "rep": ["definitions", "account"],
 }
 PAGE_PATHS = {p.key: p.path for p in PAGES}

@@ -1,0 +1,113 @@
+"""Funnel: where the two tracks leak, who owns each leak, and how fast the handoff happens."""
+
+import datetime as dt
+
+import streamlit as st
+
+from mktsales import charts, config, funnel, i18n
+from mktsales.i18n import t
+from mktsales.ui import data, filters, funnel_view, nav, widgets
+
+lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
+nav.guard("funnel", lang)
+scope = st.session_state["scope"]
+path = str(config.db_path())
+version = data.database(path).version()
+regions, categories = data.reference_data(path, version)
+as_of = config.now().replace(second=0)  # to the minute, so cached results are shared
+target = config.handoff_target_hours()
+names = funnel_view.Names.build(regions, categories, data.campaigns(path, version), lang)
+
+st.title(t("fun.title", lang))
+view = filters.keep(
+    "funnel_view",
+    st.segmented_control(
+        t("fun.view", lang),
+        ("period", "cohort"),
+        format_func=lambda v: t(f"fun.view.{v}", lang),
+        key=filters.page_choice("funnel_view", "period", lang),
+        required=True,
+        help=t("fun.view_help", lang),
+    ),
+)
+cohort = view == "cohort"
+st.caption(funnel_view.caption(scope, cohort, as_of, lang))
+page = data.funnel_page(path, version, scope, cohort, as_of, target)
+stages = page["stages"]
+
+# -- 1. the funnel, step by step ------------------------------------------------------------------
+st.plotly_chart(
+    charts.funnel(stages.to_dict("records"), lang, t(f"fun.chart_{view}", lang)), key="funnel_chart"
+)
+if not int(stages.loc[stages["stage"] == "lead", "count"].iloc[0]):
+    st.info(t("fun.no_data", lang), icon=":material/info:")
+    st.stop()
+leak = funnel_view.biggest_leak(stages, lang)
+if leak:
+    st.warning(leak, icon=":material/water_drop:")
+with st.expander(t("fun.steps", lang)):
+    funnel_view.steps_table(stages, lang)
+
+# -- 2. the handoff --------------------------------------------------------------------------------
+st.subheader(t("fun.handoff", lang))
+st.caption(t("fun.handoff_intro", lang, target=i18n.hours(target, lang)))
+funnel_view.handoff_tiles(page["handoff"], lang)
+if len(page["handoff"]) > 2:  # more than one region and the total
+    st.markdown(f"**{t('fun.handoff_by_region', lang)}**")
+    funnel_view.handoff_table(page["handoff"], names, lang)
+left, right = st.columns(2)
+with left.expander(t("fun.waiting_list", lang, n=len(page["waiting"]))):
+    funnel_view.waiting_table(page["waiting"], names, lang)
+with right.expander(t("fun.rejections", lang, n=int(page["rejections"]["count"].sum()))):
+    funnel_view.rejections_table(page["rejections"], names, lang)
+
+# -- 3. breakdown ----------------------------------------------------------------------------------
+st.subheader(t("fun.breakdown", lang))
+with st.container(horizontal=True, gap="small"):
+    by = filters.keep(
+        "funnel_by",
+        st.selectbox(
+            t("fun.by", lang),
+            funnel.BREAKDOWNS,
+            format_func=lambda b: t(f"fun.by.{b}", lang),
+            key=filters.page_choice("funnel_by", "region", lang),
+        ),
+    )
+    rate = filters.keep(
+        "funnel_rate",
+        st.selectbox(
+            t("fun.rate", lang),
+            funnel_view.RATES,
+            format_func=lambda r: t(f"fun.rate.{r}", lang),
+            key=filters.page_choice("funnel_rate", "lead_to_won", lang),
+        ),
+    )
+split = data.funnel_breakdown(path, version, scope, by, cohort, as_of)
+funnel_view.breakdown_table(split, by, names, lang)
+funnel_view.breakdown_chart(split, by, rate, names, lang)
+
+# -- 4. time in stage ------------------------------------------------------------------------------
+st.subheader(t("fun.time", lang))
+st.caption(t("fun.time_caption", lang))
+funnel_view.time_in_stage(page["time"], names, lang)
+
+# -- 5. trend --------------------------------------------------------------------------------------
+st.plotly_chart(charts.conversion_trend(page["trend"], lang), key="conversion_trend")
+st.caption(t("fun.trend_caption", lang))
+
+# -- 6. the leads behind a stage -------------------------------------------------------------------
+st.subheader(t("fun.leads", lang))
+stage = filters.keep(
+    "funnel_stage",
+    st.selectbox(
+        t("fun.stage_pick", lang),
+        funnel.LEAD_STAGES,
+        format_func=lambda s: t(f"stage.{s}", lang),
+        key=filters.page_choice("funnel_stage", "mql", lang),
+    ),
+)
+leads = funnel_view.lead_list(data.stage_leads(path, version, scope, stage, cohort, as_of), names, lang)
+st.caption(t("fun.leads_count", lang, n=len(leads), shown=min(len(leads), funnel_view.SHOWN)))
+st.dataframe(leads.head(funnel_view.SHOWN), hide_index=True)
+last_day = scope.end - dt.timedelta(days=1)
+widgets.downloads(leads, f"mktsales-{view}-{stage}-{scope.start}-{last_day}", lang, key="stage_leads")
