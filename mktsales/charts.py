@@ -232,6 +232,8 @@ TIME_STEPS: tuple[tuple[str, str], ...] = (
 def time_in_stage(labels: list[str], frame: pd.DataFrame, lang: str) -> go.Figure:
     """Median days in each stage per group, stacked left to right in funnel order."""
     fig = go.Figure()
+    totals = frame[[step for step, _ in TIME_STEPS]].fillna(0).sum(axis=1)
+    readable = 0.06 * float(totals.max() or 1)  # a shorter segment has no room for its label
     for step, colour in TIME_STEPS:
         days = [None if pd.isna(v) else float(v) for v in frame[step]]
         fig.add_bar(
@@ -240,22 +242,25 @@ def time_in_stage(labels: list[str], frame: pd.DataFrame, lang: str) -> go.Figur
             name=t(f"fun.time.{step}", lang),
             orientation="h",
             marker_color=colour,
-            text=[None if d is None else f"{d:.1f}" for d in days],
+            text=[None if d is None or d < readable else f"{d:.1f}" for d in days],
             textposition="inside",
             insidetextanchor="middle",
+            textangle=0,
             hovertemplate="%{y} · " + t(f"fun.time.{step}", lang) + ": %{x:.1f}<extra></extra>",
         )
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
-    fig.update_xaxes(title=t("fun.axis_days", lang), rangemode="tozero")
+    fig.update_xaxes(rangemode="tozero", ticksuffix=t("fun.axis_days_suffix", lang))
+    height = 180 + 34 * max(len(labels), 2)
     fig.update_layout(barmode="stack", bargap=0.3)
-    return _themed(fig, t("fun.chart_time", lang), height=130 + 34 * max(len(labels), 2))
+    return _legend_below(_themed(fig, t("fun.chart_time", lang), height=height), height=height, bottom=80)
 
 
-TREND_STEPS: tuple[tuple[str, str, str], ...] = (
-    ("mql_rate", TRACK_COLOURS["marketing"], "solid"),
-    ("sal_rate", HANDOFF_COLOUR, "dash"),
-    ("opportunity_rate", "#FB923C", "solid"),
-    ("win_rate", TRACK_COLOURS["sales"], "dot"),
+# (column, legend label, colour, dash): the win rate is won ÷ (won + lost), as on the overview
+TREND_STEPS: tuple[tuple[str, str, str, str], ...] = (
+    ("mql_rate", "fun.rate.mql_rate", TRACK_COLOURS["marketing"], "solid"),
+    ("sal_rate", "fun.rate.sal_rate", HANDOFF_COLOUR, "dash"),
+    ("opportunity_rate", "fun.rate.opportunity_rate", "#FB923C", "solid"),
+    ("win_rate", "kpi.win_rate", TRACK_COLOURS["sales"], "dot"),
 )
 
 
@@ -265,11 +270,11 @@ def conversion_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
         ["circle-open" if p else "circle" for p in _partial(trend)] if "days_in_month" in trend else None
     )
     fig = go.Figure()
-    for step, colour, dash in TREND_STEPS:
+    for step, label, colour, dash in TREND_STEPS:
         fig.add_scatter(
             x=trend["month"],
             y=trend[step],
-            name=t(f"fun.rate.{step}", lang),
+            name=t(label, lang),
             mode="lines+markers",
             line={"color": colour, "width": 2, "dash": dash},
             marker={"symbol": symbols, "size": 7} if symbols else {"size": 7},
@@ -278,4 +283,14 @@ def conversion_trend(trend: pd.DataFrame, lang: str) -> go.Figure:
         )
     _month_axis(fig, trend, lang)
     fig.update_yaxes(title=t("fun.axis_rate", lang), tickformat=".0%", rangemode="tozero")
-    return _themed(fig, t("fun.trend", lang), height=340)
+    return _legend_below(_themed(fig, t("fun.trend", lang), height=380), height=380, bottom=100)
+
+
+def _legend_below(fig: go.Figure, height: int, bottom: int, top: int = 56) -> go.Figure:
+    """Move the legend under the x axis (long step names would cover the title on a phone)."""
+    below_ticks = -44 / (height - top - bottom)  # under two-line month labels, in paper units
+    fig.update_layout(
+        legend={"traceorder": "normal", "y": below_ticks, "yanchor": "top", "x": 0, "xanchor": "left"},
+        margin={"t": top, "b": bottom},
+    )
+    return fig

@@ -108,6 +108,10 @@ stage = filters.keep(
 )
 leads = funnel_view.lead_list(data.stage_leads(path, version, scope, stage, cohort, as_of), names, lang)
 st.caption(t("fun.leads_count", lang, n=len(leads), shown=min(len(leads), funnel_view.SHOWN)))
-st.dataframe(leads.head(funnel_view.SHOWN), hide_index=True)
+st.dataframe(
+    funnel_view.lead_rows_for_screen(leads, lang),
+    hide_index=True,
+    column_config=funnel_view.lead_columns(lang),
+)
 last_day = scope.end - dt.timedelta(days=1)
 widgets.downloads(leads, f"mktsales-{view}-{stage}-{scope.start}-{last_day}", lang, key="stage_leads")

@@ -156,18 +156,23 @@ def handoff_tiles(handoff: pd.DataFrame, lang: str) -> None:
         "median_hours": i18n.hours(total["median_hours"], lang),
         "p90_hours": i18n.hours(total["p90_hours"], lang),
         "within_target": i18n.percent(total["decided_within_target"], lang),
-        "waiting": t(
-            "fun.waiting_value",
-            lang,
-            n=i18n.count(total["waiting"], lang),
-            overdue=i18n.count(total["waiting_overdue"], lang),
-        ),
     }
+    overdue = int(total["waiting_overdue"] or 0)
     with st.container(horizontal=True, gap="small"):
         for name, text in value.items():
             st.metric(
                 t(f"fun.{name}", lang), text, help=t(f"fun.{name}_help", lang), border=True, width="stretch"
             )
+        st.metric(
+            t("fun.waiting", lang),
+            i18n.count(total["waiting"], lang),
+            delta=t("fun.overdue_delta", lang, n=i18n.count(overdue, lang)),
+            delta_color="red" if overdue else "gray",
+            delta_arrow="off",
+            help=t("fun.waiting_help", lang),
+            border=True,
+            width="stretch",
+        )
 
 
 HANDOFF_COLUMNS = (
@@ -371,13 +376,35 @@ def lead_list(leads: pd.DataFrame, names: Names, lang: str) -> pd.DataFrame:
 
     def words(column: str, prefix: str) -> pd.Series:
         codes = frame[column].dropna().unique()
-        return frame[column].map({c: names.code(prefix, c) for c in codes}).fillna("")
+        return frame[column].map({c: names.code(prefix, c) for c in codes}).astype(object).fillna("")
 
     frame["region"] = frame["region_id"].map(names.regions)
     frame["category"] = frame["category_id"].map(names.categories)
-    frame["campaign"] = frame["campaign_id"].map(names.campaigns).fillna(t("fun.no_campaign", lang))
+    frame["campaign"] = (
+        frame["campaign_id"].map(names.campaigns).astype(object).fillna(t("fun.no_campaign", lang))
+    )
     frame["source"] = words("source", "source")
     frame["reject_reason"] = words("reject_reason", "reject")
     frame["lost_reason"] = words("lost_reason", "lost")
     frame["outcome"] = words("outcome", "outcome")
     return frame[list(LEAD_COLUMNS)].rename(columns={c: t(f"lead.{c}", lang) for c in LEAD_COLUMNS})
+
+
+TIMESTAMPS = ("created_at", "mql_at", "sal_at", "rejected_at", "opportunity_at", "closed_at")
+
+
+def lead_rows_for_screen(leads: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The first rows of a lead list for the screen: times to the minute, blanks for what has not happened.
+
+    (Streamlit writes "None" in an empty cell, in English; the downloads keep the real types.)
+    """
+    frame = leads.head(SHOWN).copy()
+    for column in TIMESTAMPS:
+        header = t(f"lead.{column}", lang)
+        frame[header] = frame[header].dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    return frame
+
+
+def lead_columns(lang: str) -> dict[str, Any]:
+    """Column settings for a lead list on screen: the value as yuan, sortable as a number."""
+    return {t("lead.value", lang): st.column_config.NumberColumn(format=f"{i18n.CURRENCY}%,.0f")}

@@ -52,8 +52,9 @@ def test_the_handoff_answers_what_share_we_accept_and_how_fast(app_env: Path) ->
         "接受用时中位数": "36 小时",  # median of 12, 24, 48, 96
         "接受用时 90 分位": "82 小时",  # 48 + 0.7 × (96 − 48) = 81.6
         "按时响应率": "80.0%",  # within 48 h: 12, 48, 24, 24 of 5; lead 6 took 96 h
-        "等待接受": "1（超时 1）",  # lead 10, MQL since 21 March: 264 h at 1 April
+        "等待接受": "1",  # lead 10, MQL since 21 March: 264 h at 1 April, past the 48 h target
     }
+    assert [m.delta for m in at.metric if m.label == "等待接受"] == ["超时 1"]
     waiting = table(at, "线索编号", "已等待")
     assert list(waiting["线索编号"]) == [10] and list(waiting["已等待"]) == ["264 小时"]
     rejected = table(at, "原因", "合计")
@@ -164,3 +165,27 @@ def test_a_rep_is_refused_the_funnel(app_env: Path) -> None:
     at = open_app("rep")
     with pytest.raises(ValueError):  # not registered for a rep: the file cannot even be chosen
         at.switch_page(page_path("pages/funnel.py"))
+
+
+def test_the_cli_json_matches_the_page(app_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`funnel --json` on the same file and filters prints the numbers the page shows."""
+    from mktsales import cli, i18n
+
+    argv = ["funnel", "--db", str(app_env), "--from", "2026-03-01", "--to", "2026-04-01"]
+    assert (
+        cli.main([*argv, "--as-of", "2026-03-31", "--by", "region", "--json"]) == 0
+    )  # before the app opens it
+    report = json.loads(capsys.readouterr().out)
+
+    at = funnel_page(lang="en")
+    assert funnel_counts(at) == [stage["count"] for stage in report["funnel"]]
+    handoff = report["handoff"]
+    shown = tiles(at)
+    assert shown["Accept rate"] == i18n.percent(handoff["accept_rate"], "en")
+    assert shown["Median time to accept"] == i18n.hours(handoff["median_hours"], "en")
+    assert shown["90th percentile to accept"] == i18n.hours(handoff["p90_hours"], "en")
+    assert shown["Answered on time"] == i18n.percent(handoff["decided_within_target"], "en")
+    assert shown["Waiting now"] == i18n.count(handoff["waiting"], "en")
+    split = table(at, "Region", "Lead → won")
+    for column, header in (("lead", "Leads"), ("mql", "MQLs"), ("won", "Won"), ("collected", "Collected")):
+        assert list(split[header]) == [row[column] for row in report["breakdown"]["rows"]], column
