@@ -35,7 +35,7 @@ found = audit.search(db, start, end, actor=who, entity=entity, action=action)
 st.caption(t("audit.count", lang, n=len(found), shown=min(len(found), SHOWN)))
 columns = {c: t(f"audit.col.{c}", lang) for c in found.columns}
 st.dataframe(
-    found.head(SHOWN).rename(columns=columns),
+    found.head(SHOWN).fillna({"before": "", "after": ""}).rename(columns=columns),  # no "None" on screen
     hide_index=True,
     column_config={columns["logged_at"]: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
 )

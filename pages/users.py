@@ -49,9 +49,11 @@ table = pd.DataFrame(
             t("account.all_regions", lang) if every else "、".join(region_names.get(c, c) for c in codes)
             for every, codes in zip(listing["all_regions"], listing["regions"], strict=True)
         ],
-        t("account.email", lang): listing["email"],
+        t("account.email", lang): listing["email"].fillna(""),  # Streamlit writes "None" in English
         t("users.active", lang): listing["active"],
-        t("users.locked_until", lang): listing["locked_until"],
+        t("users.locked_until", lang): pd.to_datetime(listing["locked_until"])
+        .dt.strftime("%Y-%m-%d %H:%M")
+        .fillna(""),
         t("users.demo", lang): listing["demo"],
     }
 )
@@ -70,7 +72,12 @@ with new_tab, st.form("new_user"):
     )
     email = right.text_input(t("account.email", lang), help=t("users.email_help", lang))
     every = left.checkbox(t("users.all_regions", lang), help=t("users.all_regions_help", lang))
-    chosen = right.multiselect(t("account.regions", lang), list(region_names), format_func=region_names.get)
+    chosen = right.multiselect(
+        t("account.regions", lang),
+        list(region_names),
+        format_func=region_names.get,
+        placeholder=t("users.pick_regions", lang),
+    )
     person = st.selectbox(t("users.person", lang), list(people_options()), format_func=people_options().get)
     left, right = st.columns(2)
     password = left.text_input(
@@ -119,6 +126,7 @@ with edit_tab:
                 list(region_names),
                 list(row["regions"]),
                 format_func=region_names.get,
+                placeholder=t("users.pick_regions", lang),
             )
             active = right.checkbox(
                 t("users.active", lang), bool(row["active"]), help=t("users.active_help", lang)
