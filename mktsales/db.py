@@ -101,11 +101,13 @@ class Database:
                 result = work(tx)
                 if not tx.entries:
                     raise AuditMissing(f"a write by {by.name} recorded no audit entry")
-                if data:
-                    cur.execute(
-                        "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) "
-                        "DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS VARCHAR)"
-                    )
+                if data:  # a plain UPDATE: an upsert cost 1.3-1.9 ms of a 5.6 ms entry (issue 6)
+                    bumped = cur.execute(
+                        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR)"
+                        " WHERE key = 'data_version' RETURNING value"
+                    ).fetchall()
+                    if not bumped:
+                        cur.execute("INSERT INTO meta VALUES ('data_version', '1')")
                 cur.execute("COMMIT")
                 return result
             except BaseException:
