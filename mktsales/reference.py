@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
@@ -28,6 +29,40 @@ def campaigns(db: Database) -> pd.DataFrame:
     return db.query(
         "SELECT campaign_id, name_zh, name_en, kind, category_id, start_date, end_date"
         " FROM campaigns ORDER BY start_date, campaign_id"
+    )
+
+
+def products(db: Database) -> pd.DataFrame:
+    """All products: product_id, category_id, name_zh, name_en, unit_price (list price)."""
+    return db.query(
+        "SELECT product_id, category_id, name_zh, name_en, CAST(unit_price AS DOUBLE) AS unit_price"
+        " FROM products ORDER BY category_id, product_id"
+    )
+
+
+def marketing_people(db: Database, region_ids: list[int] | None) -> pd.DataFrame:
+    """Marketing staff who can join a sales visit as its advisor (顾问方): in these regions or national."""
+    return db.query(
+        "SELECT person_id, name, region_id FROM people WHERE department = 'marketing'"
+        " AND (region_id IS NULL OR $regions::INTEGER[] IS NULL OR list_contains($regions, region_id))"
+        " ORDER BY region_id NULLS LAST, person_id",
+        {"regions": region_ids},
+    )
+
+
+def bookable_promotions(
+    db: Database, region_ids: list[int] | None, category_id: int | None, day: dt.date | None
+) -> pd.DataFrame:
+    """Promotions an order of ``category_id`` on ``day`` in these regions may be booked under
+    (decided and running or run, as mktsales.entries checks): promotion_id, title_zh, title_en."""
+    return db.query(
+        "SELECT DISTINCT p.promotion_id, p.title_zh, p.title_en FROM promotions p"
+        " JOIN promotion_regions r USING (promotion_id)"
+        " WHERE p.status IN ('approved', 'live', 'finished', 'reviewed')"
+        " AND p.category_id = $category AND $day BETWEEN p.start_date AND p.end_date"
+        " AND ($regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id))"
+        " ORDER BY p.promotion_id",
+        {"regions": region_ids, "category": category_id, "day": day},
     )
 
 

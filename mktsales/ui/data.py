@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, config, funnel, kpis, reference
+from mktsales import accounts, config, entries, funnel, kpis, reference
+from mktsales.access import User
 from mktsales.db import Database, DatabaseError
 from mktsales.i18n import t
 from mktsales.scope import Scope
@@ -98,3 +99,29 @@ def stage_leads(
 def campaigns(path: str, version: int) -> pd.DataFrame:
     """Campaign names."""
     return reference.campaigns(database(path))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def entry_customers(path: str, version: int, user: User, today: dt.date) -> pd.DataFrame:
+    """The customers a rep may enter for: their own first, the most recently contacted on top."""
+    return entries.customers_for(database(path), user, today)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def products(path: str, version: int) -> pd.DataFrame:
+    """Products with their list prices."""
+    return reference.products(database(path))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def marketing_people(path: str, version: int, region_ids: list[int] | None) -> pd.DataFrame:
+    """Marketing staff who can join a visit as its advisor."""
+    return reference.marketing_people(database(path), region_ids)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def bookable_promotions(
+    path: str, version: int, region_ids: list[int] | None, category_id: int | None, day: dt.date | None
+) -> pd.DataFrame:
+    """Promotions an order of this category on this day may be booked under."""
+    return reference.bookable_promotions(database(path), region_ids, category_id, day)

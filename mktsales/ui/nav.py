@@ -34,6 +34,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "pages/overview.py", ":material/dashboard:"),
     PageSpec("funnel", "pages/funnel.py", ":material/filter_alt:"),
+    PageSpec("entry", "pages/entry.py", ":material/edit_note:"),
     PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
     PageSpec("users", "pages/users.py", ":material/manage_accounts:"),
     PageSpec("audit", "pages/audit.py", ":material/history:"),

@@ -18,10 +18,10 @@ from tests.conftest import FIXTURES, write_sql
 EXPECTED_PAGES = {
     "boss": ["overview", "funnel", "definitions", "account"],
     "admin": ["overview", "funnel", "definitions", "users", "audit", "account"],
-    "duo": ["overview", "funnel", "definitions", "account"],
+    "duo": ["overview", "funnel", "entry", "definitions", "account"],
     "mkt": ["overview", "funnel", "definitions", "account"],
     "mkthead": ["overview", "funnel", "definitions", "account"],
-    "rep": ["definitions", "account"],
+    "rep": ["entry", "definitions", "account"],
 }
 PAGE_PATHS = {p.key: p.path for p in PAGES}
 
@@ -60,9 +60,9 @@ def test_signed_out_every_address_shows_the_sign_in_form(app_env: Path) -> None:
         assert at.text_input(key="signin_username") and at.text_input(key="signin_password")
 
 
-def test_a_rep_landing_after_sign_in_sees_no_dashboard(app_env: Path) -> None:
+def test_a_rep_lands_on_quick_entry_and_sees_no_dashboard(app_env: Path) -> None:
     at = open_app("rep")
-    assert [t.value for t in at.title] == ["指标口径"]
+    assert [t.value for t in at.title] == ["快速录入"]
     assert not at.metric
 
 
@@ -70,7 +70,7 @@ def test_first_session_after_start_for_a_rep_refuses_the_overview(app_env: Path)
     """Running app.py itself is what the first session after a server start does (pages/ mode)."""
     at = open_app("rep", ROOT / "app.py")
     assert not at.exception and not at.metric
-    assert [t.value for t in at.title] == ["指标口径"]
+    assert [t.value for t in at.title] == ["快速录入"]
 
 
 # -- region scope: every number a restricted user sees covers exactly their regions ---------------

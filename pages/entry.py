@@ -1,0 +1,62 @@
+"""Quick entry (快速录入): a rep logs a visit, an order, a payment or a lead update from a phone."""
+
+import streamlit as st
+
+from mktsales import config, entries, i18n
+from mktsales.i18n import t
+from mktsales.ui import data, entry_form, entry_view, filters, nav
+
+lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
+user = nav.guard("entry", lang)
+user.require("entry.sales")
+path = str(config.db_path())
+db = data.database(path)
+version = db.version()
+today = config.today()
+regions, categories = data.reference_data(path, version)
+
+st.title(t("entry.title", lang))
+kind = filters.keep(
+    "entry_kind",
+    st.segmented_control(
+        t("entry.kind", lang),
+        entry_form.KINDS,
+        format_func=lambda k: t(f"entry.kind.{k}", lang),
+        key=filters.page_choice("entry_kind", "visit", lang),
+        required=True,
+        width="stretch",
+        label_visibility="collapsed",
+    ),
+)
+form = entry_form.Form(
+    db=db,
+    user=user,
+    lang=lang,
+    kind=kind,
+    today=today,
+    customers=data.entry_customers(path, version, user, today),
+    products=data.products(path, version),
+    categories=categories,
+    region_names=dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True)),
+    problems=entry_view.problems(kind, lang),
+)
+
+saved = st.session_state.get(form.key("saved"))
+if saved is not None:
+    entry_view.confirmation(form, saved)
+else:
+    entry_view.correcting_banner(form)
+    with st.container(border=True):
+        values = entry_view.draw_form(form, path, version)
+        submitted = st.button(
+            t("entry.save", lang),
+            type="primary",
+            width="stretch",
+            icon=":material/check:",
+            key=form.key("submit"),
+        )
+    if submitted:
+        entry_view.submit(form, values)
+
+st.divider()
+entry_view.my_entries(form, entries.my_entries(db, user, entry_view.since(today), config.now()))
