@@ -45,11 +45,11 @@ def march_revenue() -> float:
     return kpis.totals(app_db(), Scope(*MARCH))["revenue"]
 
 
-def fill_order(at: AppTest, quantity: int = 30) -> AppTest:
-    choose(at, "order")
-    field(at, "selectbox", "order", "customer_id").set_value(1).run()
-    field(at, "selectbox", "order", "product_id").set_value(1).run()
-    field(at, "number_input", "order", "quantity").set_value(quantity).run()
+def fill_order(at: AppTest, quantity: int = 30, lang: str = "zh") -> AppTest:
+    choose(at, "order", lang)
+    field(at, "selectbox", "order", "customer_id", lang).set_value(1).run()
+    field(at, "selectbox", "order", "product_id", lang).set_value(1).run()
+    field(at, "number_input", "order", "quantity", lang).set_value(quantity).run()
     return at
 
 
@@ -160,3 +160,21 @@ def test_a_correction_keeps_the_original_in_the_history(app_env: Path) -> None:
     assert app_db().scalar("SELECT amount FROM orders WHERE order_id = (SELECT target_id FROM entries"
                            f" WHERE entry_id = {entry_id})") == 400  # fmt: skip
     assert app_db().scalar(f"SELECT count(*) FROM entry_versions WHERE entry_id = {entry_id}") == 2
+
+
+def test_a_failed_write_says_so_and_keeps_the_input(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mktsales import entries
+    from mktsales.ui import entry_view
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise entries.EntryFailed("database is locked")  # what a held file or a full disk becomes
+
+    monkeypatch.setitem(entry_view.SUBMIT, "order", busy)
+    at = save(fill_order(entry_page("rep", "en"), lang="en"), "order")
+    assert [e.value for e in at.error] == [
+        "Your entry could not be saved just now; what you entered is still on the form."
+        " Please try again in a moment."
+    ]
+    assert field(at, "number_input", "order", "quantity", "en").value == 30  # still on the form
+    assert field(at, "selectbox", "order", "customer_id", "en").value == 1
+    assert not at.success
