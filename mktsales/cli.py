@@ -10,7 +10,7 @@ import math
 import sys
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -270,17 +270,27 @@ def _print_table(report: dict) -> None:
         print(f"  {stage['stage']:<12} {stage['track']:<10} {stage['count']:>12,} {conversion}")
 
 
-def _kpis(args: argparse.Namespace) -> int:
+def _report(
+    args: argparse.Namespace,
+    permission: str,
+    build: Callable[[Database, Scope], dict[str, Any]],
+    print_table: Callable[[dict[str, Any]], None],
+) -> int:
+    """A reporting command: the scope (as --as-user sees it), the report, as JSON or a table."""
     with _open_existing(args.db) as db:
-        scope, user = _reporting_scope(db, args, "page.overview")
-        report = kpis.report(db, scope)
+        scope, user = _reporting_scope(db, args, permission)
+        report = build(db, scope)
         if user is not None:
             report["as_user"] = _viewer_summary(db, user)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        _print_table(report)
+        print_table(report)
     return 0
+
+
+def _kpis(args: argparse.Namespace) -> int:
+    return _report(args, "page.overview", kpis.report, _print_table)
 
 
 # -- the funnel -------------------------------------------------------------------------------------
@@ -383,18 +393,14 @@ def _funnel(args: argparse.Namespace) -> int:
     if args.by is not None and args.by not in funnel.BREAKDOWNS:
         raise CliError(f"--by {args.by!r}: choose one of {', '.join(funnel.BREAKDOWNS)}")
     as_of, target_hours = _as_of(args.as_of), _target_hours(args.handoff_target)
-    with _open_existing(args.db) as db:
-        scope, user = _reporting_scope(db, args, "page.funnel")
-        report = funnel.report(
+    return _report(
+        args,
+        "page.funnel",
+        lambda db, scope: funnel.report(
             db, scope, by=args.by, cohort=args.cohort, as_of=as_of, target_hours=target_hours
-        )
-        if user is not None:
-            report["as_user"] = _viewer_summary(db, user)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        _print_funnel(report)
-    return 0
+        ),
+        _print_funnel,
+    )
 
 
 # -- user accounts ----------------------------------------------------------------------------------
