@@ -125,3 +125,9 @@ def bookable_promotions(
 ) -> pd.DataFrame:
     """Promotions an order of this category on this day may be booked under."""
     return reference.bookable_promotions(database(path), region_ids, category_id, day)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def updatable_leads(path: str, version: int, user: User) -> pd.DataFrame:
+    """The leads a rep can move on in their regions: waiting MQLs first, then the oldest."""
+    return entries.updatable_leads(database(path), user)

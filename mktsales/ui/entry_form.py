@@ -310,8 +310,24 @@ def payment(form: Form, open_orders: Callable[[int], pd.DataFrame]) -> dict[str,
     return {"order_id": order_id, "amount": amount, "paid_on": paid_on, "method": method}
 
 
+LEAD_OPTIONS = 300  # a select box of 90,000 leads (a 10M demo region) is no use on a phone
+
+
 def lead_update(form: Form, leads: pd.DataFrame) -> dict[str, Any]:
     rows = leads.set_index("lead_id")
+    wanted = form.widget(
+        "find", st.number_input, t("entry.lead_find", form.lang), default=None, step=1, format="%d",
+        placeholder=t("entry.lead_find_hint", form.lang),
+    )  # fmt: skip
+    offered = list(rows.index[:LEAD_OPTIONS])  # waiting first, then the oldest (entries.updatable_leads)
+    chosen_before = form.current("lead_id")
+    for extra in (wanted, chosen_before):
+        if extra is not None and int(extra) in rows.index and int(extra) not in offered:
+            offered.insert(0, int(extra))
+    if len(rows) > LEAD_OPTIONS:
+        st.caption(t("entry.lead_more", form.lang, shown=LEAD_OPTIONS, n=len(rows)))
+    if wanted is not None and int(wanted) not in rows.index:
+        st.warning(t("entry.lead_not_found", form.lang, id=int(wanted)), icon=":material/search_off:")
     categories = dict(zip(form.categories["category_id"], form.categories[f"name_{form.lang}"], strict=True))
 
     def label(lead_id: int) -> str:
@@ -330,7 +346,7 @@ def lead_update(form: Form, leads: pd.DataFrame) -> dict[str, Any]:
         "lead_id",
         st.selectbox,
         t("entry.lead", form.lang),
-        list(rows.index),
+        offered,
         format_func=label,
         index=None,
         placeholder=t("entry.lead_search", form.lang),

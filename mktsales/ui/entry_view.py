@@ -61,7 +61,7 @@ def draw_form(form: Form, path: str, version: int) -> dict[str, Any]:
         )
     if form.kind == "payment":
         return entry_form.payment(form, lambda customer: entries.open_orders(form.db, form.user, customer))
-    return entry_form.lead_update(form, entries.updatable_leads(form.db, form.user))
+    return entry_form.lead_update(form, data.updatable_leads(path, version, form.user))
 
 
 def submit(form: Form, values: dict[str, Any]) -> None:

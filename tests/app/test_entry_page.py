@@ -178,3 +178,12 @@ def test_a_failed_write_says_so_and_keeps_the_input(app_env: Path, monkeypatch: 
     assert field(at, "number_input", "order", "quantity", "en").value == 30  # still on the form
     assert field(at, "selectbox", "order", "customer_id", "en").value == 1
     assert not at.success
+
+
+def test_a_lead_can_be_found_by_its_number(app_env: Path) -> None:
+    at = choose(entry_page("duo", "en"), "lead_update", "en")
+    field(at, "number_input", "lead_update", "find", "en").set_value(1).run()  # lead 1 was won in March
+    assert any("Lead #1 is not one you can act on" in w.value for w in at.warning)
+    field(at, "number_input", "lead_update", "find", "en").set_value(10).run()
+    assert not at.warning
+    assert field(at, "selectbox", "lead_update", "lead_id", "en").options[0].startswith("#10 · MQL waiting")
