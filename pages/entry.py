@@ -16,17 +16,17 @@ today = config.today()
 regions, categories = data.reference_data(path, version)
 
 st.title(t("entry.title", lang))
-kind = filters.keep(
+kind = filters.page_choice(
+    st.segmented_control,
     "entry_kind",
-    st.segmented_control(
-        t("entry.kind", lang),
-        entry_form.KINDS,
-        format_func=lambda k: t(f"entry.kind.{k}", lang),
-        key=filters.page_choice("entry_kind", "visit", lang),
-        required=True,
-        width="stretch",
-        label_visibility="collapsed",
-    ),
+    "visit",
+    lang,
+    t("entry.kind", lang),
+    entry_form.KINDS,
+    format_func=lambda k: t(f"entry.kind.{k}", lang),
+    required=True,
+    width="stretch",
+    label_visibility="collapsed",
 )
 form = entry_form.Form(
     db=db,

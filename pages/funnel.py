@@ -19,16 +19,16 @@ target = config.handoff_target_hours()
 names = funnel_view.Names.build(regions, categories, data.campaigns(path, version), lang)
 
 st.title(t("fun.title", lang))
-view = filters.keep(
+view = filters.page_choice(
+    st.segmented_control,
     "funnel_view",
-    st.segmented_control(
-        t("fun.view", lang),
-        ("period", "cohort"),
-        format_func=lambda v: t(f"fun.view.{v}", lang),
-        key=filters.page_choice("funnel_view", "period", lang),
-        required=True,
-        help=t("fun.view_help", lang),
-    ),
+    "period",
+    lang,
+    t("fun.view", lang),
+    ("period", "cohort"),
+    format_func=lambda v: t(f"fun.view.{v}", lang),
+    required=True,
+    help=t("fun.view_help", lang),
 )
 cohort = view == "cohort"
 st.caption(funnel_view.caption(scope, cohort, as_of, lang))
@@ -64,23 +64,23 @@ with right.expander(t("fun.rejections", lang, n=int(page["rejections"]["count"].
 # -- 3. breakdown ----------------------------------------------------------------------------------
 st.subheader(t("fun.breakdown", lang))
 with st.container(horizontal=True, gap="small"):
-    by = filters.keep(
+    by = filters.page_choice(
+        st.selectbox,
         "funnel_by",
-        st.selectbox(
-            t("fun.by", lang),
-            funnel.BREAKDOWNS,
-            format_func=lambda b: t(f"fun.by.{b}", lang),
-            key=filters.page_choice("funnel_by", "region", lang),
-        ),
+        "region",
+        lang,
+        t("fun.by", lang),
+        funnel.BREAKDOWNS,
+        format_func=lambda b: t(f"fun.by.{b}", lang),
     )
-    rate = filters.keep(
+    rate = filters.page_choice(
+        st.selectbox,
         "funnel_rate",
-        st.selectbox(
-            t("fun.rate", lang),
-            funnel_view.RATES,
-            format_func=lambda r: t(f"fun.rate.{r}", lang),
-            key=filters.page_choice("funnel_rate", "lead_to_won", lang),
-        ),
+        "lead_to_won",
+        lang,
+        t("fun.rate", lang),
+        funnel_view.RATES,
+        format_func=lambda r: t(f"fun.rate.{r}", lang),
     )
 split = data.funnel_breakdown(path, version, scope, by, cohort, as_of)
 funnel_view.breakdown_table(split, by, names, lang)
@@ -97,14 +97,14 @@ st.caption(t("fun.trend_caption", lang))
 
 # -- 6. the leads behind a stage -------------------------------------------------------------------
 st.subheader(t("fun.leads", lang))
-stage = filters.keep(
+stage = filters.page_choice(
+    st.selectbox,
     "funnel_stage",
-    st.selectbox(
-        t("fun.stage_pick", lang),
-        funnel.LEAD_STAGES,
-        format_func=lambda s: t(f"stage.{s}", lang),
-        key=filters.page_choice("funnel_stage", "mql", lang),
-    ),
+    "mql",
+    lang,
+    t("fun.stage_pick", lang),
+    funnel.LEAD_STAGES,
+    format_func=lambda s: t(f"stage.{s}", lang),
 )
 leads = funnel_view.lead_list(data.stage_leads(path, version, scope, stage, cohort, as_of), names, lang)
 st.caption(t("fun.leads_count", lang, n=len(leads), shown=min(len(leads), funnel_view.SHOWN)))

@@ -46,6 +46,11 @@ class Form:
     region_names: dict[int, str]
     problems: dict[str, list[str]] = field(default_factory=dict)
 
+    @property
+    def category_names(self) -> dict[int, str]:
+        """Product category ids to their names in the user's language."""
+        return dict(zip(self.categories["category_id"], self.categories[f"name_{self.lang}"], strict=True))
+
     def key(self, name: str) -> str:
         return f"entry.{self.kind}.{name}"
 
@@ -59,9 +64,7 @@ class Form:
         """
         if draw in (st.date_input, st.number_input):
             kwargs.setdefault("value", None)
-        value = filters.keep(
-            self.key(name), draw(*args, key=filters.page_choice(self.key(name), default, self.lang), **kwargs)
-        )
+        value = filters.page_choice(draw, self.key(name), default, self.lang, *args, **kwargs)
         for message in self.problems.get(name, []):
             st.error(message, icon=":material/error:")
         return value
@@ -170,7 +173,7 @@ def _codes(
 def visit(form: Form, advisors: pd.DataFrame) -> dict[str, Any]:
     chosen = customer(form)
     visit_date = day(form, "visit_date", "entry.visit_date")
-    categories = dict(zip(form.categories["category_id"], form.categories[f"name_{form.lang}"], strict=True))
+    categories = form.category_names
     if chosen is not None and st.session_state.get(form.key("category_for")) != chosen:
         top = form.customers.set_index("customer_id").loc[chosen, "top_category_id"]
         form.reset("category_id", None if pd.isna(top) else int(top))
@@ -212,7 +215,7 @@ def visit(form: Form, advisors: pd.DataFrame) -> dict[str, Any]:
 def order(form: Form, bookable: Callable[[int | None, dt.date | None], pd.DataFrame]) -> dict[str, Any]:
     chosen = customer(form)
     products = form.products.set_index("product_id")
-    categories = dict(zip(form.categories["category_id"], form.categories[f"name_{form.lang}"], strict=True))
+    categories = form.category_names
     product = form.widget(
         "product_id",
         st.selectbox,
@@ -328,7 +331,7 @@ def lead_update(form: Form, leads: pd.DataFrame) -> dict[str, Any]:
         st.caption(t("entry.lead_more", form.lang, shown=LEAD_OPTIONS, n=len(rows)))
     if wanted is not None and int(wanted) not in rows.index:
         st.warning(t("entry.lead_not_found", form.lang, id=int(wanted)), icon=":material/search_off:")
-    categories = dict(zip(form.categories["category_id"], form.categories[f"name_{form.lang}"], strict=True))
+    categories = form.category_names
 
     def label(lead_id: int) -> str:
         row = rows.loc[lead_id]

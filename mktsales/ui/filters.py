@@ -250,19 +250,17 @@ def write_url(scope: Scope) -> None:
     state[_SEEDED] = True
 
 
-def page_choice(key: str, default: Any, lang: str) -> str:
-    """The widget key for a page's own translated choice (a view, a split), kept across languages.
+def page_choice(
+    draw: Callable[..., Any], key: str, default: Any, lang: str, *args: Any, **kwargs: Any
+) -> Any:
+    """Draw a page's own translated widget (a view, a split, a form field); return its value.
 
-    Returns a per-language key seeded from the canonical value under ``key`` (see _widget_key);
-    the page passes the widget's value back through ``keep``.
+    Its value is kept under the canonical ``key`` (codes and ids, the same in both languages);
+    the widget itself gets a per-language key seeded from it (see _widget_key), so a language
+    switch neither loses the choice nor leaves a stale label.
     """
     st.session_state.setdefault(key, default)
-    return _widget_key(key, lang)
-
-
-def keep(key: str, value: Any) -> Any:
-    """Remember a page choice under its canonical key (to survive a language switch); return it."""
-    return _keep(key, value)
+    return _keep(key, draw(*args, key=_widget_key(key, lang), **kwargs))
 
 
 def narrow_regions(codes: list[str]) -> None:
