@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import importlib
 import json
 import math
 import sys
@@ -21,6 +22,12 @@ from mktsales.access import ALL_REGION_ROLES, ROLES, User
 from mktsales.audit import Actor
 from mktsales.db import Database, DatabaseError
 from mktsales.scope import Scope, ScopeError, period_range
+
+# Feature modules with their own commands. Each has register(commands): it adds its subparsers to
+# the argparse subparsers ``commands`` and sets ``run`` on each (parser.set_defaults(run=handler)),
+# a handler taking the parsed args and returning the exit status. Helpers such as
+# _reporting_arguments, _reporting_scope, _report and CliError are theirs to use.
+EXTENSIONS: tuple[str, ...] = ()
 
 
 class CliError(Exception):
@@ -120,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
 
     _funnel_parser(commands)
     _users_parser(commands)
+    for name in EXTENSIONS:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -631,7 +640,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         commands = {"demo": _demo, "kpis": _kpis, "funnel": _funnel, "users": _users}
-        return commands[args.command](args)
+        run = getattr(args, "run", None) or commands[args.command]
+        return run(args)
     except (CliError, accounts.AccountError, DatabaseError, ValueError) as exc:
         print(f"error: {_message(exc)}", file=sys.stderr)
         return 2

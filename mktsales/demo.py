@@ -11,8 +11,10 @@ midnight. Region and category indexes are 0-based positions in ``REGIONS`` / ``C
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,23 @@ TABLES = (
     "campaigns", "activities", "leads", "orders", "payments", "targets", "brand_surveys",
     "demo_promotion_truth",
 )  # fmt: skip
+
+# Feature modules that add their own demo data once the core is built. Each one has
+#   TABLES: the tables it fills (emptied again if a build is interrupted),
+#   build(db, *, seed, as_of, activities): fill them through db.write (by=DEMO), and
+#   missing(db) -> bool: True for a finished demo built before the module existed,
+# so an older demo database gets the feature's data the next time the app starts.
+EXTENSIONS: tuple[str, ...] = ()
+
+
+def _extensions() -> list[Any]:
+    return [importlib.import_module(name) for name in EXTENSIONS]
+
+
+def all_tables() -> tuple[str, ...]:
+    """The core's tables and the extensions', in the order they are filled."""
+    return TABLES + tuple(t for module in _extensions() for t in module.TABLES)
+
 
 # -- calendar ------------------------------------------------------------------------------------
 HISTORY_YEARS = 2
@@ -1311,7 +1330,7 @@ def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
             ("demo_activities", str(ctx.activities)),
         ],
     )
-    counts = {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLES}
+    counts = {t: int(cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in all_tables()}
     cur.audit("demo", seed, "demo_finished", after={"as_of": ctx.as_of, "rows": counts})
     return counts
 
@@ -1353,6 +1372,21 @@ def add_campaigns(db: Database) -> None:
     db.write(work, by=DEMO)
 
 
+def add_missing_features(db: Database) -> list[str]:
+    """Give a finished demo built before a feature module existed that module's demo data."""
+    if not is_demo(db):
+        return []
+    added = []
+    for module in _extensions():
+        if module.missing(db):
+            seed = int(db.scalar("SELECT value FROM meta WHERE key = 'demo_seed'"))
+            as_of = dt.date.fromisoformat(db.scalar("SELECT value FROM meta WHERE key = 'demo_as_of'"))
+            activities = int(db.scalar("SELECT value FROM meta WHERE key = 'demo_activities'"))
+            module.build(db, seed=seed, as_of=as_of, activities=activities)
+            added.append(module.__name__)
+    return added
+
+
 def _backfill(tx: Tx, sql: str) -> None:
     """Run one UPDATE <table> ... and note the rows it set in the audit trail."""
     updated = tx.execute(sql).fetchone()[0]
@@ -1376,7 +1410,7 @@ def _clear(db: Database) -> None:
         db.write(lambda tx, table=table: _delete_all(tx, table, demo_users), by=DEMO)
     db.write(lambda tx: _delete_all(tx, "users", "demo"), by=DEMO)
     # one transaction per table: DuckDB checks a foreign key against rows deleted in the same transaction
-    for table in reversed(TABLES):
+    for table in reversed(all_tables()):
         db.write(lambda tx, table=table: _delete_all(tx, table), by=DEMO)
     db.write(lambda tx: _delete_all(tx, "meta", "key LIKE 'demo_%'"), by=DEMO)
 
@@ -1410,6 +1444,8 @@ def build_demo(
         _write_activities(ctx, db, slots)
         _write_leads(ctx, db, slots)
         _write_orders(ctx, db)
+        for module in _extensions():
+            module.build(db, seed=seed, as_of=ctx.as_of, activities=ctx.activities)
         counts = db.write(lambda tx: _finish(ctx, tx, seed), by=DEMO)
     except BaseException:
         _clear(db)

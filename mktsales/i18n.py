@@ -17,9 +17,22 @@ CURRENCY = "¥"
 
 @cache
 def table() -> dict[str, dict[str, str]]:
-    """Every message key with its text in each language."""
-    text = resources.files("mktsales.locales").joinpath("messages.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    """Every message key with its text in each language, from every locales/*.toml file.
+
+    One file per area (messages.toml for the core, board.toml, promotions.toml, ...); a key
+    defined in two files is an error, so one file cannot silently override another.
+    """
+    merged: dict[str, dict[str, str]] = {}
+    files = sorted(
+        (f for f in resources.files("mktsales.locales").iterdir() if f.name.endswith(".toml")),
+        key=lambda f: f.name,
+    )
+    for file in files:
+        for key, texts in tomllib.loads(file.read_text(encoding="utf-8")).items():
+            if key in merged:
+                raise ValueError(f"message key {key!r} is defined twice (again in {file.name})")
+            merged[key] = texts
+    return merged
 
 
 def t(key: str, lang: str, **values: Any) -> str:

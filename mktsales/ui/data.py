@@ -32,6 +32,7 @@ def database(path: str) -> Database:
         accounts.add_demo_accounts(db)
     if demo.lacks_campaigns(db):  # a demo built before campaigns existed (migration 003)
         demo.add_campaigns(db)
+    demo.add_missing_features(db)  # a demo built before the board or promotions landed
     return db
 
 
