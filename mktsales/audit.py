@@ -3,6 +3,11 @@
 ``Database.write`` hands its work a ``Tx``: the transaction's cursor plus ``audit()``. A write
 that records nothing is rolled back, so no change can land without a trace. The log is
 append-only: statements through a Tx may not touch it, and the app offers no way to edit it.
+
+Audit rows, rows added with ``Tx.append`` and summary increments (``Tx.increment``) wait in the
+transaction's ``Pending`` and are written with one statement per table: before the next statement
+that names one of their tables, and at the latest just before the commit. Several works committed
+together (Database.write's group commit) share one Pending, so N entries cost one INSERT per table.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ import duckdb
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
 _AUDIT_TABLE = re.compile(r"\baudit_log\b", re.IGNORECASE)
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# The tables a statement may change (a superset is harmless: it only makes summaries be rebuilt).
+_WRITTEN = re.compile(
+    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY"
+    r"|ALTER\s+TABLE|DROP\s+TABLE)\s+(?:\w+\.)?(\w+)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -44,23 +55,121 @@ def _clean(values: dict[str, Any] | None) -> str | None:
     return json.dumps(shown, ensure_ascii=False, default=str, sort_keys=True)
 
 
-class Tx:
-    """One write transaction: execute statements, and record what they changed."""
+class Pending:
+    """Rows to insert and counters to add, kept until a statement needs them or the commit.
 
-    def __init__(self, cur: duckdb.DuckDBPyConnection, actor: Actor) -> None:
+    ``append``: one row for ``table``. ``increment``: add ``amounts`` to the row of ``table``
+    whose key columns hold ``key`` (inserted when missing), merged with other increments of the
+    same row first, so each row is written once per flush.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
+        self.sums: dict[tuple[str, tuple[str, ...]], dict[tuple[Any, ...], dict[str, Any]]] = {}
+
+    def append(self, table: str, values: dict[str, Any]) -> None:
+        _check(table, *values)
+        self.rows.setdefault((table, tuple(values)), []).append(tuple(values.values()))
+
+    def increment(self, table: str, key: dict[str, Any], amounts: dict[str, Any]) -> None:
+        _check(table, *key, *amounts)
+        row = self.sums.setdefault((table, tuple(key)), {}).setdefault(tuple(key.values()), {})
+        for column, amount in amounts.items():
+            row[column] = row.get(column, 0) + amount
+
+    def tables(self) -> set[str]:
+        return {table for table, _ in self.rows} | {table for table, _ in self.sums}
+
+    def needed_by(self, sql: str) -> bool:
+        """True when ``sql`` names a table with pending rows (by substring: a superset is safe)."""
+        lowered = sql.lower()
+        return any(table in lowered for table in self.tables())
+
+    def flush(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Write everything pending: one INSERT per table and column list."""
+        rows, self.rows = self.rows, {}
+        sums, self.sums = self.sums, {}
+        for (table, columns), values in rows.items():
+            marks = "(" + ", ".join("?" for _ in columns) + ")"
+            cur.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(marks for _ in values)}",
+                [v for row in values for v in row],
+            )
+        for (table, keys), by_key in sums.items():
+            where = " AND ".join(f"{k} = ?" for k in keys)
+            for key, amounts in by_key.items():
+                amounts = {c: a for c, a in amounts.items() if a != 0}
+                if not amounts:
+                    continue
+                # UPDATE, and INSERT only when the row is new: measured 1 ms against 2-3 ms for
+                # INSERT ... ON CONFLICT DO UPDATE (DuckDB 2.0, 10M activities)
+                sets = ", ".join(f"{c} = {c} + ?" for c in amounts)
+                if not cur.execute(
+                    f"UPDATE {table} SET {sets} WHERE {where} RETURNING 1", [*amounts.values(), *key]
+                ).fetchall():
+                    columns = (*keys, *amounts)
+                    marks = ", ".join("?" for _ in columns)
+                    cur.execute(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                        [*key, *amounts.values()],
+                    )
+
+
+def written_tables(sql: str) -> set[str]:
+    """The tables a statement may change, lower case."""
+    return {name.lower() for name in _WRITTEN.findall(sql)}
+
+
+class Tx:
+    """One write transaction: execute statements, and record what they changed.
+
+    ``written`` collects the tables this work's statements may have changed, so that
+    Database.write can keep the summary tables current after a write that does not itself.
+    """
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, actor: Actor, pending: Pending | None = None) -> None:
         self.cur = cur
         self.actor = actor
         self.entries = 0
+        self.pending = pending if pending is not None else Pending()
+        self.written: set[str] = set()
+
+    def _ready(self, sql: str) -> None:
+        """Note what ``sql`` writes, and write pending rows it may read first."""
+        self.written |= written_tables(sql)
+        if self.pending.needed_by(sql):
+            self.pending.flush(self.cur)
 
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         if _AUDIT_TABLE.search(sql):
             raise AuditReadOnly("the audit log is append-only; use Tx.audit()")
+        self._ready(sql)
         return self.cur.execute(sql, params)
 
     def executemany(self, sql: str, params: Any) -> duckdb.DuckDBPyConnection:
         if _AUDIT_TABLE.search(sql):
             raise AuditReadOnly("the audit log is append-only; use Tx.audit()")
+        self._ready(sql)
         return self.cur.executemany(sql, params)
+
+    def append(self, table: str, values: dict[str, Any]) -> None:
+        """Insert one row, batched: written before the next statement naming ``table``, or the commit.
+
+        For rows nothing in the same work reads back by another way; a failing row fails the commit.
+        """
+        if _AUDIT_TABLE.search(table):
+            raise AuditReadOnly("the audit log is append-only; use Tx.audit()")
+        self.written.add(table)
+        self.pending.append(table, values)
+
+    def increment(self, table: str, key: dict[str, Any], amounts: dict[str, Any]) -> None:
+        """Add ``amounts`` to one row of a summary table (created when missing), batched as append."""
+        self.written.add(table)
+        self.pending.increment(table, key, amounts)
+
+    def flush(self) -> None:
+        """Write what is pending now (Database.write does before committing)."""
+        self.pending.flush(self.cur)
 
     def register(self, name: str, frame: Any) -> None:
         self.cur.register(name, frame)
@@ -76,20 +185,19 @@ class Tx:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        """Record one change by this transaction's actor."""
-        self.cur.execute(
-            "INSERT INTO audit_log (logged_at, user_id, actor, entity, entity_id, action, before, after) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                dt.datetime.now(),
-                self.actor.user_id,
-                self.actor.name,
-                entity,
-                None if entity_id is None else str(entity_id),
-                action,
-                _clean(before),
-                _clean(after),
-            ],
+        """Record one change by this transaction's actor (written with the transaction, see Pending)."""
+        self.pending.append(
+            "audit_log",
+            {
+                "logged_at": dt.datetime.now(),
+                "user_id": self.actor.user_id,
+                "actor": self.actor.name,
+                "entity": entity,
+                "entity_id": None if entity_id is None else str(entity_id),
+                "action": action,
+                "before": _clean(before),
+                "after": _clean(after),
+            },
         )
         self.entries += 1
 
@@ -97,7 +205,9 @@ class Tx:
     def row(self, table: str, key: str, value: Any) -> dict[str, Any] | None:
         """One row of ``table`` by its key column, as a dict (None when absent)."""
         _check(table, key)
-        cur = self.cur.execute(f"SELECT * FROM {table} WHERE {key} = ?", [value])
+        sql = f"SELECT * FROM {table} WHERE {key} = ?"
+        self._ready(sql)
+        cur = self.cur.execute(sql, [value])
         found = cur.fetchone()
         if found is None:
             return None
@@ -108,9 +218,9 @@ class Tx:
         _check(table, key, *values)
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        new_key = self.cur.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}", list(values.values())
-        ).fetchone()[0]
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {key}"
+        self._ready(sql)
+        new_key = self.cur.execute(sql, list(values.values())).fetchone()[0]
         self.audit(table, new_key, action, after=self.row(table, key, new_key))
         return new_key
 
@@ -118,16 +228,25 @@ class Tx:
         self, table: str, key: str, value: Any, changes: dict[str, Any], action: str = "update"
     ) -> dict[str, Any]:
         """Update one row and audit the columns that changed (before and after); returns the new row."""
+        return self.change(table, key, value, changes, action)[1]
+
+    def change(
+        self, table: str, key: str, value: Any, changes: dict[str, Any], action: str = "update"
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """As update(), returning the row before and after."""
         _check(table, key, *changes)
         before = self.row(table, key, value)
         if before is None:
             raise KeyError(f"{table}: no row with {key} = {value!r}")
         sets = ", ".join(f"{c} = ?" for c in changes)
-        self.cur.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", [*changes.values(), value])
+        sql = f"UPDATE {table} SET {sets} WHERE {key} = ?"
+        self._ready(sql)
+        self.cur.execute(sql, [*changes.values(), value])
         after = self.row(table, key, value)
+        assert after is not None
         changed = [c for c in after if before[c] != after[c]]
         self.audit(table, value, action, {c: before[c] for c in changed}, {c: after[c] for c in changed})
-        return after
+        return before, after
 
 
 def _check(*identifiers: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mktsales import accounts
+from mktsales import accounts, summaries
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 
@@ -439,7 +439,7 @@ def _commit(db: Database, *inserts: tuple[pd.DataFrame, str, list | None]) -> No
         for frame, sql, params in inserts:
             _insert(tx, frame, sql, params)
 
-    db.write(work, by=DEMO)
+    db.write(work, by=DEMO, maintained=True)  # the summaries are built once, at the end (_finish)
 
 
 def _timestamps(ctx: _Ctx, seconds: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -1320,7 +1320,9 @@ def _write_small_tables(ctx: _Ctx, cur: Tx) -> None:
 
 
 def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
-    """Write the meta rows (last, so a complete build is recognisable) and count every table."""
+    """Build the summary tables, write the meta rows (last, so a complete build is recognisable)
+    and count every table."""
+    summaries.rebuild(cur)
     cur.execute("DELETE FROM meta WHERE key = ?", [BUILDING])
     cur.executemany(
         "INSERT INTO meta VALUES (?, ?)",
@@ -1446,7 +1448,7 @@ def build_demo(
         _write_orders(ctx, db)
         for module in _extensions():
             module.build(db, seed=seed, as_of=ctx.as_of, activities=ctx.activities)
-        counts = db.write(lambda tx: _finish(ctx, tx, seed), by=DEMO)
+        counts = db.write(lambda tx: _finish(ctx, tx, seed), by=DEMO, maintained=True)
     except BaseException:
         _clear(db)
         raise

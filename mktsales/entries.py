@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from mktsales import accounts, config
+from mktsales import accounts, config, summaries
 from mktsales.access import User
 from mktsales.audit import Tx
 from mktsales.db import Database
@@ -711,7 +711,7 @@ def _write(
     """
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            return db.write(work, by=accounts.actor(user))
+            return db.write(work, by=accounts.actor(user), maintained=True)  # summaries.changed below
         except duckdb.TransactionException as exc:
             log.warning("entry write conflict (attempt %d of %d): %s", attempt, WRITE_ATTEMPTS, exc)
             if attempt == WRITE_ATTEMPTS:
@@ -760,10 +760,29 @@ def _new_id(tx: Tx, db: Database, kind: str) -> int:
     return known[kind]
 
 
-def _insert(tx: Tx, table: str, values: dict[str, Any]) -> None:
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    tx.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
+# Entry ids taken from entry_id_seq ahead, a block at a time (a sequence is never rolled back, so
+# an id is never handed out twice, and the column's default stays ahead of every id used).
+_ENTRY_IDS: weakref.WeakKeyDictionary[Database, list[int]] = weakref.WeakKeyDictionary()
+ENTRY_ID_BLOCK = 64
+
+
+def _new_entry_id(tx: Tx, db: Database) -> int:
+    free = _ENTRY_IDS.setdefault(db, [])
+    if not free:
+        free.extend(
+            i
+            for (i,) in tx.execute(
+                "SELECT nextval('entry_id_seq') FROM range(?) ORDER BY 1 DESC", [ENTRY_ID_BLOCK]
+            ).fetchall()
+        )
+    return free.pop()
+
+
+def _append_version(tx: Tx, entry_id: int, version: int, payload: str, at: dt.datetime, by: int) -> None:
+    tx.append(
+        "entry_versions",
+        {"entry_id": entry_id, "version": version, "payload": payload, "changed_at": at, "changed_by": by},
+    )
 
 
 def _jsonable(payload: dict[str, Any]) -> dict[str, Any]:
@@ -808,15 +827,20 @@ def _by_key(db: Database, user: User, kind: str, key: str) -> Saved | None:
 def _create_target(tx: Tx, kind: str, checked: _Checked, new_id: int) -> None:
     """Insert the rows a new entry creates, with id ``new_id``, or change the lead; audited."""
     if kind == "lead_update":
-        tx.update("leads", "lead_id", new_id, checked.rows["leads"], checked.payload["action"])
+        before, after = tx.change(
+            "leads", "lead_id", new_id, checked.rows["leads"], checked.payload["action"]
+        )
+        summaries.changed(tx, "leads", before, after)
         return
     table, column = _TARGET_TABLES[kind]
     rows = [(table, {column: new_id, **checked.rows[table]})]
     if kind == "visit":
         rows.append(("visits", {"visit_id": new_id, **checked.rows["visits"]}))
     for name, values in rows:
-        _insert(tx, name, values)
+        tx.append(name, values)  # written with the transaction's other rows (group commit)
         tx.audit(name, new_id, "create", after=values)
+        if name in summaries.BASE_TABLES:
+            summaries.changed(tx, name, None, values)
 
 
 # Kinds whose checks read what other writes change (what is owed, a lead's state): checked again
@@ -855,13 +879,22 @@ def _submit(
         payload = _jsonable(final.payload)
         target = payload["lead_id"] if kind == "lead_update" else _new_id(tx, db, kind)
         text = json.dumps(payload, ensure_ascii=False)
-        # The entry goes first: its UNIQUE key stops a twin submit before anything else is written.
-        entry_id = tx.execute(
-            "INSERT INTO entries (kind, idempotency_key, user_id, created_at, target_id, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING entry_id",
-            [kind, key, user.user_id, now, target, text],
-        ).fetchone()[0]
-        tx.execute("INSERT INTO entry_versions VALUES (?, 1, ?, ?, ?)", [entry_id, text, now, user.user_id])
+        entry_id = _new_entry_id(tx, db)
+        # Written with the transaction's other rows, the entry first: its UNIQUE key makes a twin
+        # submit fail the commit, so nothing of the twin is saved (and _write answers with the first).
+        tx.append(
+            "entries",
+            {
+                "entry_id": entry_id,
+                "kind": kind,
+                "idempotency_key": key,
+                "user_id": user.user_id,
+                "created_at": now,
+                "target_id": target,
+                "payload": text,
+            },
+        )
+        _append_version(tx, entry_id, 1, text, now, user.user_id)
         _create_target(tx, kind, final, target)
         return Saved(entry_id, kind, target, now, _summary(payload), False)
 
@@ -1013,32 +1046,44 @@ def undo(db: Database, user: User, entry_id: int, now: dt.datetime | None = None
         kind, target = entry["kind"], entry["target_id"]
         if kind == "visit":
             for table, column in (("visits", "visit_id"), ("activities", "activity_id")):
-                tx.audit(table, target, "undo", before=tx.row(table, column, target))
-                tx.execute(f"DELETE FROM {table} WHERE {column} = ?", [target])
+                _delete(tx, table, column, target)
         elif kind == "order":
             if _paid(_tx_read(tx), target) > 0:
                 raise EntryInvalid([Problem("entry_id", "entry.error.undo_has_payments", {})])
-            tx.audit("orders", target, "undo", before=tx.row("orders", "order_id", target))
-            tx.execute("DELETE FROM orders WHERE order_id = ?", [target])
+            _delete(tx, "orders", "order_id", target)
         elif kind == "payment":
-            tx.audit("payments", target, "undo", before=tx.row("payments", "payment_id", target))
-            tx.execute("DELETE FROM payments WHERE payment_id = ?", [target])
+            _delete(tx, "payments", "payment_id", target)
         else:
             _lead_unchanged_since(tx, entry)
-            tx.update("leads", "lead_id", target, _lead_restored(entry["payload"]["_before"]), "undo")
+            before, after = tx.change(
+                "leads", "lead_id", target, _lead_restored(entry["payload"]["_before"]), "undo"
+            )
+            summaries.changed(tx, "leads", before, after)
         tx.update("entries", "entry_id", entry_id, {"status": "undone"}, "undo")
         return _saved({**entry, "status": "undone"}, duplicate=False)
 
     return _write(db, user, work)
 
 
+def _delete(tx: Tx, table: str, key: str, value: Any) -> None:
+    """Delete one row an entry created, audited, and its summaries kept current."""
+    before = tx.row(table, key, value)
+    tx.audit(table, value, "undo", before=before)
+    tx.execute(f"DELETE FROM {table} WHERE {key} = ?", [value])
+    if table in summaries.BASE_TABLES:
+        summaries.changed(tx, table, before, None)
+
+
 def _update(tx: Tx, table: str, key: str, value: Any, values: dict[str, Any]) -> None:
-    """Set the columns whose value differs (an unchanged row is left alone), audited."""
+    """Set the columns whose value differs (an unchanged row is left alone), audited, and its
+    summaries kept current."""
     current = tx.row(table, key, value)
     assert current is not None
     changes = {k: v for k, v in values.items() if current[k] != v}
     if changes:
-        tx.update(table, key, value, changes, "correct")
+        before, after = tx.change(table, key, value, changes, "correct")
+        if table in summaries.BASE_TABLES:
+            summaries.changed(tx, table, before, after)
 
 
 def _fields_for_correction(kind: str, payload: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -1112,9 +1157,7 @@ def correct(
         tx.execute(
             "UPDATE entries SET version = ?, payload = ? WHERE entry_id = ?", [version, text, entry_id]
         )
-        tx.execute(
-            "INSERT INTO entry_versions VALUES (?, ?, ?, ?, ?)", [entry_id, version, text, now, user.user_id]
-        )
+        _append_version(tx, entry_id, version, text, now, user.user_id)
         tx.audit(
             "entries",
             entry_id,

@@ -10,31 +10,20 @@ months AS (
     SELECT CAST(m AS DATE) AS month
     FROM range(date_trunc('month', $start::DATE), $end::DATE, INTERVAL 1 MONTH) t(m)
 ),
-scoped AS (
-    SELECT created_at, mql_at, sal_at, rejected_at, opportunity_at, closed_at, outcome
-    FROM leads
-    WHERE created_at < $end
+-- Stage events by the day they happened, from the daily summary (migration 007).
+counted AS (
+    SELECT CAST(date_trunc('month', day) AS DATE) AS month,
+           CAST(sum(leads) AS BIGINT) AS leads,
+           CAST(sum(mql) AS BIGINT) AS mql,
+           CAST(sum(sal) AS BIGINT) AS sal,
+           CAST(sum(rejected) AS BIGINT) AS rejected,
+           CAST(sum(opportunities) AS BIGINT) AS opportunity,
+           CAST(sum(won) AS BIGINT) AS won,
+           CAST(sum(lost) AS BIGINT) AS lost
+    FROM daily_leads
+    WHERE day >= $start AND day < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
-),
-events AS (
-    SELECT 'lead' AS stage, created_at AS event_at FROM scoped WHERE created_at >= $start
-    UNION ALL SELECT 'mql', mql_at FROM scoped WHERE mql_at >= $start AND mql_at < $end
-    UNION ALL SELECT 'sal', sal_at FROM scoped WHERE sal_at >= $start AND sal_at < $end
-    UNION ALL SELECT 'rejected', rejected_at FROM scoped WHERE rejected_at >= $start AND rejected_at < $end
-    UNION ALL SELECT 'opportunity', opportunity_at FROM scoped WHERE opportunity_at >= $start AND opportunity_at < $end
-    UNION ALL SELECT outcome, closed_at FROM scoped WHERE closed_at >= $start AND closed_at < $end
-),
-counted AS (
-    SELECT CAST(date_trunc('month', event_at) AS DATE) AS month,
-           count(*) FILTER (WHERE stage = 'lead') AS leads,
-           count(*) FILTER (WHERE stage = 'mql') AS mql,
-           count(*) FILTER (WHERE stage = 'sal') AS sal,
-           count(*) FILTER (WHERE stage = 'rejected') AS rejected,
-           count(*) FILTER (WHERE stage = 'opportunity') AS opportunity,
-           count(*) FILTER (WHERE stage = 'won') AS won,
-           count(*) FILTER (WHERE stage = 'lost') AS lost
-    FROM events
     GROUP BY 1
 )
 SELECT m.month,

@@ -9,42 +9,36 @@
 -- region and category are the order's (as on the overview), its source and campaign the lead's.
 -- Parameters: $start, $end (DATE), $regions, $categories (INTEGER[] or NULL = all), $by (VARCHAR).
 WITH
+-- Stage events by the day they happened, from the daily summary (migration 007; campaign -1 = none).
 ld AS (
     SELECT CASE $by WHEN 'region' THEN region_id WHEN 'category' THEN category_id
-                    WHEN 'campaign' THEN campaign_id END AS key_id,
+                    WHEN 'campaign' THEN nullif(campaign_id, -1) END AS key_id,
            CASE WHEN $by = 'source' THEN source END AS key_code,
-           count(*) FILTER (WHERE created_at >= $start) AS lead,
-           count(*) FILTER (WHERE mql_at >= $start AND mql_at < $end) AS mql,
-           count(*) FILTER (WHERE sal_at >= $start AND sal_at < $end) AS sal,
-           count(*) FILTER (WHERE rejected_at >= $start AND rejected_at < $end) AS rejected,
-           count(*) FILTER (WHERE opportunity_at >= $start AND opportunity_at < $end) AS opportunity,
-           count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'won') AS won,
-           count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'lost') AS lost
-    FROM leads
-    WHERE created_at < $end
-      -- a lead whose every stage came before the period has no event in it
-      AND greatest(created_at, mql_at, sal_at, rejected_at, opportunity_at, closed_at) >= $start
+           sum(leads) AS lead,
+           sum(mql) AS mql,
+           sum(sal) AS sal,
+           sum(rejected) AS rejected,
+           sum(opportunities) AS opportunity,
+           sum(won) AS won,
+           sum(lost) AS lost
+    FROM daily_leads
+    WHERE day >= $start AND day < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ALL
     HAVING lead + mql + sal + rejected + opportunity + won + lost > 0  -- a group with events only
 ),
-settled AS (
-    SELECT o.lead_id, o.region_id, o.category_id, max(p.paid_on) AS settled_on
-    FROM orders o JOIN payments p USING (order_id)
-    WHERE o.lead_id IS NOT NULL
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id))
-    GROUP BY o.order_id, o.lead_id, o.region_id, o.category_id, o.amount
-    HAVING sum(p.amount) >= o.amount
-),
+-- Orders of won leads by the day they became fully paid (lead_orders: the order's region and
+-- category, the lead's source and campaign; source '' = the lead is missing).
 col AS (
-    SELECT CASE $by WHEN 'region' THEN s.region_id WHEN 'category' THEN s.category_id
-                    WHEN 'campaign' THEN l.campaign_id END AS key_id,
-           CASE WHEN $by = 'source' THEN l.source END AS key_code,
+    SELECT CASE $by WHEN 'region' THEN region_id WHEN 'category' THEN category_id
+                    WHEN 'campaign' THEN nullif(campaign_id, -1) END AS key_id,
+           CASE WHEN $by = 'source' THEN nullif(source, '') END AS key_code,
            count(*) AS collected
-    FROM settled s LEFT JOIN leads l ON l.lead_id = s.lead_id
-    WHERE s.settled_on >= $start AND s.settled_on < $end
+    FROM lead_orders
+    WHERE settled_on >= $start AND settled_on < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ALL
 ),
 -- Groups listed even without events: no counts, so they add nothing to the total.

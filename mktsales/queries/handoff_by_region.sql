@@ -11,20 +11,31 @@ scope_regions AS (
     WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
     UNION ALL SELECT 0
 ),
+-- Acceptances and rejections in the period, and the queue at $as_of, each its own scan: a range
+-- test on one timestamp lets DuckDB skip the row groups outside the period. A lead can be in
+-- both (accepted in the period, but after $as_of); each count reads its own rows, as before.
+-- The queue test spells out coalesce(sal_at, rejected_at, infinity) >= $as_of column by column
+-- (a rejected MQL has no sal_at, CHECK in 001), so the scan filters before reading other columns.
 mqls AS (
-    SELECT region_id,
-           sal_at >= $start AND sal_at < $end AS accepted,
-           rejected_at >= $start AND rejected_at < $end AS rejected,
-           date_diff('second', mql_at, coalesce(sal_at, rejected_at)) / 3600.0 AS decision_hours,
-           mql_at < $as_of::TIMESTAMP
-               AND coalesce(sal_at, rejected_at, 'infinity'::TIMESTAMP) >= $as_of::TIMESTAMP AS waiting,
-           date_diff('second', mql_at, $as_of::TIMESTAMP) / 3600.0 AS age_hours
+    SELECT region_id, true AS accepted, false AS rejected,
+           date_diff('second', mql_at, sal_at) / 3600.0 AS decision_hours,
+           false AS waiting, NULL::DOUBLE AS age_hours
     FROM leads
-    WHERE mql_at IS NOT NULL
-      AND ((sal_at >= $start AND sal_at < $end)
-           OR (rejected_at >= $start AND rejected_at < $end)
-           OR (mql_at < $as_of::TIMESTAMP
-               AND coalesce(sal_at, rejected_at, 'infinity'::TIMESTAMP) >= $as_of::TIMESTAMP))
+    WHERE sal_at >= $start AND sal_at < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT region_id, false, true, date_diff('second', mql_at, rejected_at) / 3600.0, false, NULL
+    FROM leads
+    WHERE rejected_at >= $start AND rejected_at < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT region_id, false, false, NULL, true, date_diff('second', mql_at, $as_of::TIMESTAMP) / 3600.0
+    FROM leads
+    WHERE mql_at < $as_of::TIMESTAMP
+      AND (sal_at IS NULL OR sal_at >= $as_of::TIMESTAMP)
+      AND (rejected_at IS NULL OR rejected_at >= $as_of::TIMESTAMP)
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
 ),

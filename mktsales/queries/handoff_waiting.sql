@@ -8,7 +8,10 @@ SELECT lead_id, region_id, category_id, source, campaign_id, mql_at,
        date_diff('second', mql_at, $as_of::TIMESTAMP) / 3600.0 > $target_hours AS overdue
 FROM leads
 WHERE mql_at < $as_of::TIMESTAMP
-  AND coalesce(sal_at, rejected_at, 'infinity'::TIMESTAMP) >= $as_of::TIMESTAMP
+  -- coalesce(sal_at, rejected_at, infinity) >= $as_of, column by column (a rejected MQL has no
+  -- sal_at, CHECK in 001), so the scan filters before it reads the other columns
+  AND (sal_at IS NULL OR sal_at >= $as_of::TIMESTAMP)
+  AND (rejected_at IS NULL OR rejected_at >= $as_of::TIMESTAMP)
   AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
   AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
 ORDER BY mql_at, lead_id

@@ -8,70 +8,77 @@ scope_regions AS (
     WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
     UNION ALL SELECT 0
 ),
+-- Activities, lead stages, orders, payments and settled orders come from the summary tables of
+-- migration 007 (kept current by every write: mktsales/summaries.py), never from the base tables'
+-- millions of rows; only accept_hours (a median) reads leads, and only the period's acceptances.
 act AS (
     SELECT coalesce(region_id, 0) AS region_id,
-           sum(reach) FILTER (WHERE track = 'marketing') AS reach,
-           sum(engaged) FILTER (WHERE track = 'marketing') AS engaged,
-           sum(cost) FILTER (WHERE track = 'marketing') AS marketing_spend,
-           count(*) AS activities,
-           count(advisor_id) AS activities_with_advisor
-    FROM activities
-    WHERE activity_date >= $start AND activity_date < $end
+           CAST(sum(reach) AS BIGINT) AS reach,
+           CAST(sum(engaged) AS BIGINT) AS engaged,
+           -- NULL without a marketing activity, as a sum over none (cost_per_lead is then NULL)
+           CASE WHEN sum(marketing) > 0 THEN sum(spend) END AS marketing_spend,
+           CAST(sum(activities) AS BIGINT) AS activities,
+           CAST(sum(with_advisor) AS BIGINT) AS activities_with_advisor
+    FROM daily_activities
+    WHERE day >= $start AND day < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ROLLUP (region_id)
 ),
+-- Stage events by the day they happened; the pipeline open at $end is what opened before it less
+-- what closed before it.
 ld AS (
     SELECT coalesce(region_id, 0) AS region_id,
-           count(*) FILTER (WHERE created_at >= $start) AS leads,
-           count(*) FILTER (WHERE mql_at >= $start AND mql_at < $end) AS mql,
-           count(*) FILTER (WHERE sal_at >= $start AND sal_at < $end) AS sal,
-           count(*) FILTER (WHERE opportunity_at >= $start AND opportunity_at < $end) AS opportunities,
-           count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'won') AS won_deals,
-           count(*) FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'lost') AS lost_deals,
-           median(date_diff('second', mql_at, sal_at) / 3600.0)
-               FILTER (WHERE sal_at >= $start AND sal_at < $end) AS accept_hours,
-           sum(value) FILTER (WHERE opportunity_at < $end AND (closed_at IS NULL OR closed_at >= $end))
-               AS open_pipeline
+           CAST(coalesce(sum(leads) FILTER (WHERE day >= $start), 0) AS BIGINT) AS leads,
+           CAST(coalesce(sum(mql) FILTER (WHERE day >= $start), 0) AS BIGINT) AS mql,
+           CAST(coalesce(sum(sal) FILTER (WHERE day >= $start), 0) AS BIGINT) AS sal,
+           CAST(coalesce(sum(opportunities) FILTER (WHERE day >= $start), 0) AS BIGINT) AS opportunities,
+           CAST(coalesce(sum(won) FILTER (WHERE day >= $start), 0) AS BIGINT) AS won_deals,
+           CAST(coalesce(sum(lost) FILTER (WHERE day >= $start), 0) AS BIGINT) AS lost_deals,
+           sum(pipeline_opened) - sum(pipeline_closed) AS open_pipeline
+    FROM daily_leads
+    WHERE day < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    GROUP BY ROLLUP (region_id)
+),
+handoff AS (
+    SELECT coalesce(region_id, 0) AS region_id,
+           median(date_diff('second', mql_at, sal_at) / 3600.0) AS accept_hours
     FROM leads
-    WHERE created_at < $end
+    WHERE sal_at >= $start AND sal_at < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ROLLUP (region_id)
 ),
 ord AS (
     SELECT coalesce(region_id, 0) AS region_id,
-           sum(amount) FILTER (WHERE order_date >= $start) AS revenue,
+           sum(amount) FILTER (WHERE day >= $start) AS revenue,
            sum(amount) AS booked_to_end
-    FROM orders
-    WHERE order_date < $end
+    FROM daily_orders
+    WHERE day < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ROLLUP (region_id)
 ),
+-- Payments by their order's region and category.
 pay AS (
-    SELECT coalesce(o.region_id, 0) AS region_id,
-           sum(p.amount) FILTER (WHERE p.paid_on >= $start) AS collections,
-           sum(p.amount) AS paid_to_end
-    FROM payments p JOIN orders o USING (order_id)
-    WHERE p.paid_on < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id))
-    GROUP BY ROLLUP (o.region_id)
+    SELECT coalesce(region_id, 0) AS region_id,
+           sum(amount) FILTER (WHERE day >= $start) AS collections,
+           sum(amount) AS paid_to_end
+    FROM daily_payments
+    WHERE day < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    GROUP BY ROLLUP (region_id)
 ),
 -- A won deal counts as collected on the day its order became fully paid (its last payment).
-settled AS (
-    SELECT o.region_id, max(p.paid_on) AS settled_on
-    FROM orders o JOIN payments p USING (order_id)
-    WHERE o.lead_id IS NOT NULL
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id))
-    GROUP BY o.order_id, o.region_id, o.amount
-    HAVING sum(p.amount) >= o.amount
-),
 col AS (
     SELECT coalesce(region_id, 0) AS region_id, count(*) AS collected
-    FROM settled WHERE settled_on >= $start AND settled_on < $end
+    FROM lead_orders
+    WHERE settled_on >= $start AND settled_on < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ROLLUP (region_id)
 ),
 -- Monthly targets prorated by the days of each month that fall inside the period.
@@ -123,11 +130,12 @@ SELECT
     CAST(coalesce(ord.revenue, 0) AS DOUBLE) / nullif(CAST(tgt.target_revenue AS DOUBLE), 0) AS attainment,
     CAST(coalesce(ld.open_pipeline, 0) AS DOUBLE) AS open_pipeline,
     ld.sal / nullif(ld.mql, 0) AS sal_rate,
-    ld.accept_hours,
+    handoff.accept_hours,
     act.activities_with_advisor / nullif(act.activities, 0) AS advisor_share
 FROM scope_regions s
 LEFT JOIN act USING (region_id)
 LEFT JOIN ld USING (region_id)
+LEFT JOIN handoff USING (region_id)
 LEFT JOIN ord USING (region_id)
 LEFT JOIN pay USING (region_id)
 LEFT JOIN col USING (region_id)

@@ -4,10 +4,10 @@ WITH months AS (
     SELECT CAST(m AS DATE) AS month
     FROM range(date_trunc('month', $start::DATE), $end::DATE, INTERVAL 1 MONTH) t(m)
 ),
-rev AS (
-    SELECT date_trunc('month', order_date) AS month, sum(amount) AS revenue
-    FROM orders
-    WHERE order_date >= $start AND order_date < $end
+rev AS (  -- from the daily summary (migration 007), not the orders
+    SELECT date_trunc('month', day) AS month, sum(amount) AS revenue
+    FROM daily_orders
+    WHERE day >= $start AND day < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ALL
@@ -23,16 +23,12 @@ tgt AS (
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ALL
 ),
-ld AS (
-    SELECT date_trunc('month', ts) AS month,
-           count(*) FILTER (WHERE stage = 'lead') AS leads,
-           count(*) FILTER (WHERE stage = 'mql') AS mql
-    FROM (
-        SELECT created_at AS ts, 'lead' AS stage, region_id, category_id FROM leads
-        UNION ALL
-        SELECT mql_at, 'mql', region_id, category_id FROM leads WHERE mql_at IS NOT NULL
-    )
-    WHERE ts >= $start AND ts < $end
+ld AS (  -- leads created and MQLs qualified, by the day they happened (daily summary)
+    SELECT date_trunc('month', day) AS month,
+           CAST(sum(leads) AS BIGINT) AS leads,
+           CAST(sum(mql) AS BIGINT) AS mql
+    FROM daily_leads
+    WHERE day >= $start AND day < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
     GROUP BY ALL

@@ -13,23 +13,49 @@ scope_regions AS (
     WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
     UNION ALL SELECT 0
 ),
-t AS (
-    SELECT coalesce(region_id, 0) AS region_id,
-           median(date_diff('second', created_at, mql_at) / 86400.0)
-               FILTER (WHERE mql_at >= $start AND mql_at < $end) AS lead_to_mql,
-           median(date_diff('second', mql_at, coalesce(sal_at, rejected_at)) / 86400.0)
-               FILTER (WHERE coalesce(sal_at, rejected_at) >= $start AND coalesce(sal_at, rejected_at) < $end)
-               AS mql_to_decision,
-           median(date_diff('second', sal_at, opportunity_at) / 86400.0)
-               FILTER (WHERE opportunity_at >= $start AND opportunity_at < $end) AS sal_to_opportunity,
-           median(date_diff('second', opportunity_at, closed_at) / 86400.0)
-               FILTER (WHERE closed_at >= $start AND closed_at < $end) AS opportunity_to_close,
-           median(date_diff('second', created_at, closed_at) / 86400.0)
-               FILTER (WHERE closed_at >= $start AND closed_at < $end AND outcome = 'won') AS lead_to_won
+-- One scan per step, each over the leads whose later stage fell in the period: a range test on one
+-- timestamp lets DuckDB skip every row group outside the period. A rejected MQL has no sal_at
+-- (CHECK in 001), so acceptances and rejections are the decisions, each once.
+steps AS (
+    SELECT region_id, 'lead_to_mql' AS step, date_diff('second', created_at, mql_at) / 86400.0 AS days
     FROM leads
-    WHERE mql_at < $end  -- every step measured ends at the MQL or later
+    WHERE mql_at >= $start AND mql_at < $end
       AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
       AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT region_id, 'mql_to_decision', date_diff('second', mql_at, sal_at) / 86400.0
+    FROM leads
+    WHERE sal_at >= $start AND sal_at < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT region_id, 'mql_to_decision', date_diff('second', mql_at, rejected_at) / 86400.0
+    FROM leads
+    WHERE rejected_at >= $start AND rejected_at < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT region_id, 'sal_to_opportunity', date_diff('second', sal_at, opportunity_at) / 86400.0
+    FROM leads
+    WHERE opportunity_at >= $start AND opportunity_at < $end
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    UNION ALL
+    SELECT region_id, CASE WHEN k = 1 THEN 'opportunity_to_close' ELSE 'lead_to_won' END,
+           date_diff('second', CASE WHEN k = 1 THEN opportunity_at ELSE created_at END, closed_at) / 86400.0
+    FROM leads, (VALUES (1), (2)) ks(k)
+    WHERE closed_at >= $start AND closed_at < $end AND (k = 1 OR outcome = 'won')
+      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+),
+t AS (
+    SELECT coalesce(region_id, 0) AS region_id,
+           median(days) FILTER (WHERE step = 'lead_to_mql') AS lead_to_mql,
+           median(days) FILTER (WHERE step = 'mql_to_decision') AS mql_to_decision,
+           median(days) FILTER (WHERE step = 'sal_to_opportunity') AS sal_to_opportunity,
+           median(days) FILTER (WHERE step = 'opportunity_to_close') AS opportunity_to_close,
+           median(days) FILTER (WHERE step = 'lead_to_won') AS lead_to_won
+    FROM steps
     GROUP BY ROLLUP (region_id)
 )
 SELECT s.region_id, r.name_zh, r.name_en,
