@@ -40,5 +40,11 @@ format: $(VENV)/.dev-installed
 demo: $(VENV)/.installed
 	$(PY) -m mktsales demo --db $(DB) --replace
 
+## bench: the benchmark suite at ten million activities (builds its demo database once, ~1 min;
+## then ~10 min); writes bench/results/latest.json. BENCH_ARGS="--sizes 1000000,10000000" for both.
+BENCH_ARGS ?= --activities 10000000
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
