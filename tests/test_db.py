@@ -53,7 +53,8 @@ def test_a_failed_migration_leaves_the_file_at_the_previous_version(tmp_path: Pa
         Database(path)
     monkeypatch.setattr(db_module, "migrations", lambda: shipped)
     with Database(path) as db:
-        assert [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")] == [1, 2, 3, 4, 5, 6]
+        versions = [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")]
+        assert versions == [1, 2, 3, 4, 5, 6]
         assert "x" not in set(db.query("SELECT * FROM regions").columns)
 
 
