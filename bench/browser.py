@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TILES = 11  # the overview's six marketing and five sales tiles
+TILES = 13  # the overview's six marketing and five sales tiles, and two collaboration counts
 USERNAME = re.compile(r"^(用户名|Username)$")
 PASSWORD_BOX = re.compile(r"^(密码|Password)$")
 SUBMIT = re.compile(r"^(登录|Sign in)$")

@@ -3,7 +3,8 @@
 A page is one entry of PAGES: a function that calls what the page calls (mktsales.ui.data's
 cached functions, with the data version as their argument, exactly as the page passes it) and the
 variants it is measured in. Warm: the same call again with an unchanged data version (a cache
-hit). Cold: right after a write, so the version moved and everything is computed again.
+hit; what the page does not cache runs again, as in the app). Cold: right after a write, so the
+version moved and everything is computed again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mktsales import entries
+from mktsales import board, entries, promotions
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.scope import Scope, period_range
@@ -43,7 +44,8 @@ def _overview(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
     from mktsales.ui import data
 
     data.reference_data(ctx.path, version)
-    return data.overview(ctx.path, version, scope)
+    counts = board.counts(ctx.db, user, scope, now=ctx.now)  # the collaboration tiles (not cached)
+    return data.overview(ctx.path, version, scope), counts
 
 
 def _funnel(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
@@ -69,6 +71,24 @@ def _entry(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
     leads = data.updatable_leads(ctx.path, version, user)
     mine = entries.my_entries(ctx.db, user, entry_view.since(ctx.today), ctx.now)  # not cached by the page
     return customers, leads, mine
+
+
+def _board(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
+    """The board's default view: both lanes, unfiltered, and the count strip (not cached)."""
+    from mktsales.ui import data
+
+    data.reference_data(ctx.path, version)
+    lanes = [board.posts(ctx.db, user, scope, direction=d, now=ctx.now) for d in ("field", "plan")]
+    return lanes, board.counts(ctx.db, user, scope, now=ctx.now)
+
+
+def _promotions(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
+    """The promotions page's default view: the status board (not cached)."""
+    from mktsales.ui import data
+
+    data.reference_data(ctx.path, version)
+    data.products(ctx.path, version)
+    return promotions.listing(ctx.db, user, scope, now=ctx.now)
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,8 @@ PAGES: tuple[Page, ...] = (
     Page("overview", _overview, DASHBOARD_VARIANTS),
     Page("funnel", _funnel, DASHBOARD_VARIANTS),
     Page("entry", _entry, (Variant("default", "rep.east"), Variant("two_regions", "sales.north"))),
+    Page("board", _board, DASHBOARD_VARIANTS),
+    Page("promotions", _promotions, DASHBOARD_VARIANTS),
 )
 
 

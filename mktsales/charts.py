@@ -294,3 +294,191 @@ def _legend_below(fig: go.Figure, height: int, bottom: int, top: int = 56) -> go
         margin={"t": top, "b": bottom},
     )
     return fig
+
+
+# -- shared-information board ---------------------------------------------------------------------
+# A field report is answered by marketing, a plan by sales: each lane takes its answering track's colour.
+ANSWERING_TRACK = {"field": "marketing", "plan": "sales"}
+
+
+def response_by_region(frame: pd.DataFrame, lang: str) -> go.Figure:
+    """Median first-response hours per region, one bar per lane (who answers), slowest on top."""
+    fig = go.Figure()
+    order = (
+        frame.groupby(f"name_{lang}")["median_hours"].max().sort_values(ascending=True, na_position="first")
+        if len(frame)
+        else pd.Series(dtype=float)
+    )
+    for direction in ("field", "plan"):
+        rows = frame.loc[frame["direction"] == direction]
+        fig.add_bar(
+            y=rows[f"name_{lang}"],
+            x=rows["median_hours"],
+            orientation="h",
+            name=t(f"chart.board.answered_by.{direction}", lang),
+            marker_color=TRACK_COLOURS[ANSWERING_TRACK[direction]],
+            text=[i18n.hours(None if pd.isna(v) else float(v), lang) for v in rows["median_hours"]],
+            textposition="auto",
+            cliponaxis=False,
+            customdata=[i18n.percent(None if pd.isna(v) else float(v), lang) for v in rows["within_target"]],
+            hovertemplate="%{y}: %{text} · "
+            + t("boardpage.within_target", lang)
+            + " %{customdata}<extra></extra>",
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(order.index), automargin=True)
+    fig.update_xaxes(rangemode="tozero", ticksuffix=" h")
+    n = max(len(order), 2)
+    height = 150 + 40 * n
+    fig.update_layout(barmode="group", bargap=0.25)
+    return _legend_below(
+        _themed(fig, t("chart.board.by_region", lang), height=height), height=height, bottom=70
+    )
+
+
+def response_trend(frame: pd.DataFrame, lang: str) -> go.Figure:
+    """Monthly share answered within target, one line per lane."""
+    fig = go.Figure()
+    for direction in ("field", "plan"):
+        rows = frame.loc[frame["direction"] == direction]
+        fig.add_scatter(
+            x=rows["month"],
+            y=rows["within_target"],
+            name=t(f"chart.board.answered_by.{direction}", lang),
+            mode="lines+markers",
+            line={"color": TRACK_COLOURS[ANSWERING_TRACK[direction]], "width": 2},
+            customdata=[i18n.hours(None if pd.isna(v) else float(v), lang) for v in rows["median_hours"]],
+            hovertemplate="%{x|%Y-%m}: %{y:.0%} · "
+            + t("boardpage.median_hours", lang)
+            + " %{customdata}<extra></extra>",
+        )
+    months = frame[["month"]].drop_duplicates().sort_values("month")
+    if len(months):
+        _month_axis(fig, months, lang)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    return _legend_below(_themed(fig, t("chart.board.trend", lang), height=340), height=340, bottom=100)
+
+
+def field_volume(frame: pd.DataFrame, lang: str) -> go.Figure:
+    """Field reports per region and category: a region that stops reporting shows as a pale row."""
+    categories = list(dict.fromkeys(frame["category"]))
+    regions = list(dict.fromkeys(frame[f"name_{lang}"]))
+    cube = frame.pivot_table(
+        index=f"name_{lang}", columns="category", values="reports", aggfunc="sum", fill_value=0
+    ).reindex(index=regions, columns=categories, fill_value=0)
+    fig = go.Figure(
+        go.Heatmap(
+            z=cube.values,
+            x=[t(f"post_category.{c}", lang) for c in categories],
+            y=regions,
+            colorscale="Blues",
+            text=cube.values,
+            texttemplate="%{text}",
+            showscale=False,
+            hovertemplate="%{y} · %{x}: %{z}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(side="top", tickangle=-35, automargin=True)
+    return _themed(fig, t("chart.board.volume", lang), height=160 + 30 * max(len(regions), 2))
+
+
+# -- promotions ----------------------------------------------------------------------------------------
+PROMOTION_STATUS_COLOURS = {
+    "requested": "#8B5CF6", "drafting": "#94A3B8", "consulting": "#F59E0B", "approved": "#2563EB",
+    "live": "#16A34A",
+}  # fmt: skip
+
+
+def promotion_timeline(frame: pd.DataFrame, lang: str, today: Any) -> go.Figure:
+    """Live and upcoming promotions as bars on a calendar, one row per region, coloured by status."""
+    rows = []
+    for record in frame.to_dict("records"):
+        names = list(record[f"region_names_{lang}"])
+        title = record.get(f"title_{lang}") or record["title_zh"]
+        for region in names:
+            rows.append((region, record["status"], record["start_date"], record["end_date"], title))
+    fig = go.Figure()
+    for status, colour in PROMOTION_STATUS_COLOURS.items():
+        chosen = [r for r in rows if r[1] == status]
+        if not chosen:
+            continue
+        starts = pd.to_datetime([r[2] for r in chosen])
+        ends = pd.to_datetime([r[3] for r in chosen]) + pd.Timedelta(days=1)  # the last day is included
+        fig.add_bar(
+            y=[r[0] for r in chosen],
+            x=(ends - starts).total_seconds() * 1000,
+            base=starts,
+            orientation="h",
+            name=t(f"promotion.status.{status}", lang),
+            marker_color=colour,
+            marker_line_width=0,
+            opacity=0.85,
+            customdata=[[r[4], f"{pd.Timestamp(r[2]):%m-%d}", f"{pd.Timestamp(r[3]):%m-%d}"] for r in chosen],
+            hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
+        )
+    fig.add_vline(x=pd.Timestamp(today), line={"color": "#0F172A", "width": 1, "dash": "dot"})
+    regions = sorted({r[0] for r in rows})
+    fig.update_yaxes(categoryorder="array", categoryarray=regions[::-1], automargin=True)
+    fig.update_xaxes(type="date", tickformat="%m-%d")
+    height = 170 + 34 * max(len(regions), 2)
+    fig.update_layout(barmode="overlay", bargap=0.35)
+    return _legend_below(
+        _themed(fig, t("chart.promo.timeline", lang), height=height), height=height, bottom=70
+    )
+
+
+def promotion_effect(result: dict[str, Any], lang: str) -> go.Figure:
+    """Sales in the promoted regions against what was expected without the promotion (the
+    comparable regions scaled to the promoted ones' baseline), the promotion's window shaded: the
+    gap inside the window is the incremental revenue."""
+    series = pd.DataFrame(result["series"])
+    fig = go.Figure()
+    window = result.get("window") or {}
+    for group, colour, dash in (
+        ("treated", TRACK_COLOURS["sales"], "solid"),
+        ("expected", TARGET_COLOUR, "dot"),
+    ):
+        rows = series.loc[series["group"] == group].sort_values("day")
+        if rows.empty:
+            continue
+        fig.add_scatter(
+            x=pd.to_datetime(rows["day"]),
+            y=rows["revenue"],
+            name=t(f"effect.group.{group}", lang),
+            mode="lines",
+            line={"color": colour, "width": 2, "dash": dash},
+            customdata=[i18n.money(float(v), lang) for v in rows["revenue"]],
+            hovertemplate="%{x|%Y-%m-%d}: %{customdata}<extra></extra>",
+        )
+    if window.get("start") and window.get("end"):
+        fig.add_vrect(
+            x0=pd.Timestamp(window["start"]),
+            x1=pd.Timestamp(window["end"]) + pd.Timedelta(days=1),
+            fillcolor="#16A34A",
+            opacity=0.12,
+            line_width=0,
+            annotation_text=t("chart.promo.window", lang),
+            annotation_position="top left",
+        )
+    top = float(series["revenue"].max()) if len(series) else 0.0
+    ticks = money_ticks(top)
+    fig.update_yaxes(
+        tickvals=ticks, ticktext=[i18n.money(v, lang) for v in ticks], range=[0, max(ticks[-1], top) * 1.05]
+    )
+    fig.update_xaxes(tickformat="%m-%d")
+    return _legend_below(_themed(fig, t("chart.promo.effect", lang), height=340), height=340, bottom=80)
+
+
+def execution_by_region(summary: pd.DataFrame, lang: str) -> go.Figure:
+    """Share of execution-status reports saying "as planned", by region, worst first."""
+    rows = summary.loc[summary["reports"] > 0].sort_values("share_as_planned", ascending=False)
+    labels = list(rows[f"name_{lang}"]) if f"name_{lang}" in rows else [str(r) for r in rows["region_id"]]
+    return breakdown_rates(
+        labels,
+        [float(v) for v in rows["share_as_planned"]],
+        [int(v) for v in rows["reports"]],
+        t("chart.promo.as_planned", lang),
+        lang,
+    )

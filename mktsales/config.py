@@ -58,6 +58,16 @@ def handoff_target_hours() -> float:
     return _positive("MKTSALES_HANDOFF_TARGET_HOURS", 48)
 
 
+def promotion_decision_hours() -> float:
+    """The target for deciding a promotion request: $MKTSALES_PROMOTION_DECISION_HOURS, else 48."""
+    return _positive("MKTSALES_PROMOTION_DECISION_HOURS", 48)
+
+
+def consultation_hours() -> float:
+    """The target for a region's answer to a consultation: $MKTSALES_CONSULTATION_HOURS, else 48."""
+    return _positive("MKTSALES_CONSULTATION_HOURS", 48)
+
+
 def now() -> dt.datetime:
     """Now (for ages and the cohort's "by now"); with $MKTSALES_TODAY, the end of that day."""
     if os.environ.get("MKTSALES_TODAY"):

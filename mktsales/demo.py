@@ -56,7 +56,7 @@ TABLES = (
 #   build(db, *, seed, as_of, activities): fill them through db.write (by=DEMO), and
 #   missing(db) -> bool: True for a finished demo built before the module existed,
 # so an older demo database gets the feature's data the next time the app starts.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("mktsales.demo_board", "mktsales.demo_promotions")
 
 
 def _extensions() -> list[Any]:

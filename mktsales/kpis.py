@@ -153,7 +153,9 @@ def overview(db: Database, scope: Scope) -> Overview:
 
 
 def report(db: Database, scope: Scope) -> dict[str, Any]:
-    """The CLI's ``kpis --json`` object: period, marketing, sales, funnel, handoff."""
+    """The CLI's ``kpis --json`` object: period, marketing, sales, funnel, handoff, collaboration."""
+    from mktsales import board  # board imports this module (trend_scope)
+
     values = totals(db, scope)
     return {
         "period": {"from": scope.start.isoformat(), "to": scope.end.isoformat(), "days": scope.days},
@@ -161,4 +163,5 @@ def report(db: Database, scope: Scope) -> dict[str, Any]:
         "sales": {name: values[name] for name in SALES_KPIS},
         "funnel": funnel(values),
         "handoff": {name: values[name] for name in HANDOFF_KPIS},
+        "collaboration": board.collaboration(db, scope),
     }

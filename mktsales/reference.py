@@ -50,6 +50,17 @@ def marketing_people(db: Database, region_ids: list[int] | None) -> pd.DataFrame
     )
 
 
+def people(db: Database, region_ids: list[int] | None = None) -> pd.DataFrame:
+    """Staff of both departments in these regions or national (no region): person_id, name,
+    department, title, region_id; heads first. For naming a promotion's owners (项目负责制)."""
+    return db.query(
+        "SELECT person_id, name, department, title, region_id FROM people"
+        " WHERE region_id IS NULL OR $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)"
+        " ORDER BY title <> 'head', department, region_id NULLS FIRST, person_id",
+        {"regions": region_ids},
+    )
+
+
 def bookable_promotions(
     db: Database, region_ids: list[int] | None, category_id: int | None, day: dt.date | None
 ) -> pd.DataFrame:
@@ -63,6 +74,20 @@ def bookable_promotions(
         " AND ($regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id))"
         " ORDER BY p.promotion_id",
         {"regions": region_ids, "category": category_id, "day": day},
+    )
+
+
+def linkable_promotions(db: Database, region_ids: list[int] | None, today: dt.date) -> pd.DataFrame:
+    """Promotions a board post may refer to: touching these regions, not rejected or cancelled, and
+    not over for more than 90 days; the newest first. promotion_id, title_zh, title_en, status."""
+    return db.query(
+        "SELECT p.promotion_id, any_value(p.title_zh) AS title_zh, any_value(p.title_en) AS title_en,"
+        " any_value(p.status) AS status, any_value(p.start_date) AS start_date FROM promotions p"
+        " JOIN promotion_regions r USING (promotion_id)"
+        " WHERE p.status NOT IN ('rejected', 'cancelled') AND p.end_date >= $today - INTERVAL 90 DAY"
+        " AND ($regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id))"
+        " GROUP BY p.promotion_id ORDER BY start_date DESC, p.promotion_id DESC LIMIT 200",
+        {"regions": region_ids, "today": today},
     )
 
 

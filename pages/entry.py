@@ -16,6 +16,18 @@ today = config.today()
 regions, categories = data.reference_data(path, version)
 
 st.title(t("entry.title", lang))
+with st.container(horizontal=True, gap="small"):  # the other quick forms a rep uses, on their pages
+    nav.link(
+        "board", lang, t("entry.to_field_report", lang), ":material/campaign:", query_params={"view": "post"}
+    )
+    nav.link(
+        "promotions", lang, t("entry.to_promotion_request", lang), ":material/sell:",
+        query_params={"view": "request"},
+    )  # fmt: skip
+    nav.link(
+        "promotions", lang, t("entry.to_execution_report", lang), ":material/fact_check:",
+        query_params={"view": "report"},
+    )  # fmt: skip
 kind = filters.page_choice(
     st.segmented_control,
     "entry_kind",

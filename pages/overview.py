@@ -4,12 +4,12 @@ import datetime as dt
 
 import streamlit as st
 
-from mktsales import charts, config, display, i18n, kpis
+from mktsales import board, charts, config, display, i18n, kpis
 from mktsales.i18n import t
 from mktsales.ui import data, filters, nav, widgets
 
 lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
-nav.guard("overview", lang)
+user = nav.guard("overview", lang)
 scope = st.session_state["scope"]
 refresh = st.session_state["refresh_seconds"]
 path = str(config.db_path())
@@ -37,6 +37,7 @@ def live() -> None:
     )
     st.subheader(f":orange[{t('overview.sales', lang)}]")
     widgets.kpi_tiles(view, ("revenue", "collections", "win_rate", "attainment", "open_pipeline"), lang)
+    collaboration(board.counts(data.database(path), user, scope, now=config.now()))
 
     st.plotly_chart(charts.funnel(kpis.funnel(view.current), lang), key="funnel")
     st.caption(display.handoff_caption(view.current, lang) + " · " + t("funnel.log_note", lang))
@@ -49,6 +50,28 @@ def live() -> None:
     st.subheader(t("overview.regions", lang))
     widgets.region_table(view, regions, lang)
     st.caption(t("overview.regions_caption", lang))
+
+
+def collaboration(counts: dict[str, int]) -> None:
+    """What one department owes the other on the shared-information board, with a way there."""
+    st.subheader(t("overview.collaboration", lang))
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        for name in ("overdue_answers", "unacknowledged_plans"):
+            st.metric(
+                t(f"overview.{name}", lang),
+                i18n.count(counts.get(name, 0), lang),
+                help=t(f"boardpage.count_help.{name}", lang),
+                border=True,
+                width="stretch",
+            )
+        with st.container(width="stretch"):
+            nav.link(
+                "board",
+                lang,
+                t("overview.to_board", lang),
+                ":material/forum:",
+                query_params={"status": "overdue"},
+            )
 
 
 live()

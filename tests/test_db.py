@@ -20,6 +20,8 @@ def test_a_new_file_gets_every_migration_once(tmp_path: Path) -> None:
             (2, "002_accounts.sql"),
             (3, "003_campaigns.sql"),
             (4, "004_entries.sql"),
+            (5, "005_board.sql"),
+            (6, "006_promotions.sql"),
             (7, "007_summaries.sql"),
         ]
         write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
@@ -39,7 +41,7 @@ def test_an_existing_file_is_upgraded_not_recreated(tmp_path: Path, monkeypatch:
         assert db.scalar("SELECT count(*) FROM regions") == 1  # the data survived the upgrade
         assert db.rows("SELECT region_id, manager FROM regions") == [(1, None)]
         versions = [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")]
-        assert versions == [1, 2, 3, 4, 7, 99]
+        assert versions == [1, 2, 3, 4, 5, 6, 7, 99]
 
 
 def test_a_failed_migration_leaves_the_file_at_the_previous_version(tmp_path: Path, monkeypatch) -> None:
@@ -52,7 +54,8 @@ def test_a_failed_migration_leaves_the_file_at_the_previous_version(tmp_path: Pa
         Database(path)
     monkeypatch.setattr(db_module, "migrations", lambda: shipped)
     with Database(path) as db:
-        assert [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")] == [1, 2, 3, 4, 7]
+        versions = [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")]
+        assert versions == [1, 2, 3, 4, 5, 6, 7]
         assert "x" not in set(db.query("SELECT * FROM regions").columns)
 
 

@@ -156,7 +156,13 @@ def test_monthly_trend_covers_twelve_months(tiny: Database, march: Scope) -> Non
 def test_report_has_the_documented_shape(tiny: Database, march: Scope) -> None:
     report = kpis.report(tiny, march)
     assert report["period"] == {"from": "2026-03-01", "to": "2026-04-01", "days": 31}
-    assert set(report) == {"period", "marketing", "sales", "funnel", "handoff"}
+    assert set(report) == {"period", "marketing", "sales", "funnel", "handoff", "collaboration"}
+    assert report["collaboration"] == {  # the tiny fixture has no board posts
+        "response_hours": None,
+        "response_within_target": None,
+        "overdue_answers": 0,
+        "unacknowledged_plans": 0,
+    }
     assert report["marketing"]["leads"] == 7 and isinstance(report["marketing"]["leads"], int)
     assert report["handoff"]["sal_rate"] == approx(0.8)
 

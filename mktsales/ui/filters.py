@@ -227,6 +227,10 @@ def refresh_interval(lang: str) -> int:
     )
 
 
+# Addresses a page reads once and removes (nav.link): open a view, a status, one post or promotion.
+PAGE_PARAMS = ("view", "status", "post", "promotion")
+
+
 def write_url(scope: Scope) -> None:
     """Put the current filters in the URL as codes, leaving out what is at its default."""
     state = st.session_state
@@ -244,6 +248,9 @@ def write_url(scope: Scope) -> None:
         params["category"] = list(state[CATEGORY_KEY])
     if state[REFRESH_KEY] != config.refresh_seconds():
         params["refresh"] = str(state[REFRESH_KEY])
+    for name in PAGE_PARAMS:  # a link's request to a page (?view=post); the page consumes it
+        if name in st.query_params:
+            params[name] = st.query_params[name]
     wanted = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
     if {k: st.query_params.get_all(k) for k in st.query_params} != wanted:  # every value, not just the last
         st.query_params.from_dict(params)

@@ -35,6 +35,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "pages/overview.py", ":material/dashboard:"),
     PageSpec("funnel", "pages/funnel.py", ":material/filter_alt:"),
     PageSpec("entry", "pages/entry.py", ":material/edit_note:"),
+    PageSpec("board", "pages/board.py", ":material/forum:"),
+    PageSpec("promotions", "pages/promotions.py", ":material/sell:"),
     PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
     PageSpec("users", "pages/users.py", ":material/manage_accounts:"),
     PageSpec("audit", "pages/audit.py", ":material/history:"),
@@ -131,3 +133,20 @@ def guard(key: str, lang: str) -> User:
         _leave_legacy_mode()
     st.warning(t("nav.guard", lang))
     st.stop()
+
+
+def link(
+    key: str,
+    lang: str,
+    label: str,
+    icon: str,
+    *,
+    query_params: dict[str, str] | None = None,
+    width: str = "content",
+) -> None:
+    """A link to page ``key`` (optionally to one of its views), drawn only if the user may open it."""
+    user = st.session_state.get("user")
+    spec = next(p for p in PAGES if p.key == key)
+    if user is None or not user.can(f"page.{key}"):
+        return
+    st.page_link(ROOT / spec.path, label=label, icon=icon, query_params=query_params, width=width)

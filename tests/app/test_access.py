@@ -16,12 +16,12 @@ from tests.conftest import FIXTURES, write_sql
 
 # Which pages each role opens: the README's table, written out by hand.
 EXPECTED_PAGES = {
-    "boss": ["overview", "funnel", "definitions", "account"],
-    "admin": ["overview", "funnel", "definitions", "users", "audit", "account"],
-    "duo": ["overview", "funnel", "entry", "definitions", "account"],
-    "mkt": ["overview", "funnel", "definitions", "account"],
-    "mkthead": ["overview", "funnel", "definitions", "account"],
-    "rep": ["entry", "definitions", "account"],
+    "boss": ["overview", "funnel", "board", "promotions", "definitions", "account"],
+    "admin": ["overview", "funnel", "board", "promotions", "definitions", "users", "audit", "account"],
+    "duo": ["overview", "funnel", "entry", "board", "promotions", "definitions", "account"],
+    "mkt": ["overview", "funnel", "board", "promotions", "definitions", "account"],
+    "mkthead": ["overview", "funnel", "board", "promotions", "definitions", "account"],
+    "rep": ["entry", "board", "promotions", "definitions", "account"],
 }
 PAGE_PATHS = {p.key: p.path for p in PAGES}
 
@@ -168,7 +168,7 @@ def test_a_forged_session_value_is_refused(app_env: Path) -> None:
     assert at.error and "south" in at.error[0].value
     assert not at.metric
     at.run()  # the forged value is gone; the user's own regions are back
-    assert len(at.metric) == 11 and not at.error
+    assert len(at.metric) == 13 and not at.error  # 11 KPI tiles + 2 collaboration counts
 
 
 def test_overview_page_is_refused_to_a_rep_even_when_its_script_is_run(app_env: Path) -> None:

@@ -1,8 +1,14 @@
 """The overview in both languages: tiles show the hand-worked numbers of the tiny fixture."""
 
+import datetime as dt
 import json
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from mktsales import board
+from mktsales.accounts import find_user
+from tests.app.conftest import app_db, open_app
 
 
 def tiles(at: AppTest) -> dict[str, tuple[str, str]]:
@@ -21,7 +27,39 @@ def test_overview_in_chinese_shows_march_tiles_and_changes(app: AppTest) -> None
     assert shown["赢单率"] == ("66.7%", "-33.3 个百分点")
     assert shown["目标达成率"] == ("63.7%", "-89.8 个百分点")  # 10200/16000 vs 4300/2800
     assert shown["在途商机金额"] == ("¥8,000", "")
-    assert len(shown) == 11
+    assert shown["逾期未答复"] == ("0", "") and shown["计划未确认"] == ("0", "")  # no posts yet
+    assert len(shown) == 13
+
+
+def test_overview_counts_overdue_answers_and_unacknowledged_plans(app_env: Path) -> None:
+    db = app_db()
+    # a field report of 30 March 09:00 is due 24 h later and still unanswered at now (1 April 00:00)
+    rep, head = find_user(db, "rep"), find_user(db, "mkthead")
+    board.post(
+        db,
+        rep,
+        key="field",
+        direction="field",
+        category="stocking",
+        title="缺货",
+        body="华北缺货。",
+        now=dt.datetime(2026, 3, 30, 9),
+    )
+    # a plan of 31 March to the east needs the east's sales head to acknowledge it
+    board.post(
+        db,
+        head,
+        key="plan",
+        direction="plan",
+        category="targets",
+        title="四月目标",
+        body="四月目标。",
+        regions=[2],
+        needs_ack=True,
+        now=dt.datetime(2026, 3, 31, 10),
+    )
+    shown = tiles(open_app("boss"))
+    assert shown["逾期未答复"] == ("1", "") and shown["计划未确认"] == ("1", "")
 
 
 def test_overview_in_english(app: AppTest) -> None:

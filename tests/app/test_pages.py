@@ -46,5 +46,5 @@ def test_first_session_after_start_runs_in_legacy_mode_and_still_shows_only_the_
     """Running app.py itself is what the first session after a server start does (pages/ mode)."""
     at = open_app("boss", ROOT / "app.py")
     assert not at.exception
-    assert len(at.metric) == 11
+    assert len(at.metric) == 13  # 11 KPI tiles + overdue answers and unacknowledged plans
     assert not at.warning

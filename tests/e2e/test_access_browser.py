@@ -73,12 +73,12 @@ def test_a_rep_is_refused_the_overview_by_address_and_does_not_see_it_listed(sha
     page = new_page(browser)
     sign_in(page, shared_server, "rep")
     page.get_by_role("heading", name="快速录入").wait_for(timeout=TIMEOUT)  # the rep's landing page
-    assert nav_links(page) == ["快速录入", "指标口径", "我的账户"]
+    assert nav_links(page) == ["快速录入", "信息共享", "促销管理", "指标口径", "我的账户"]
 
     page.goto(f"{shared_server}/overview")
     expect_overview_refused(page)
     assert page.evaluate("location.href") == f"{shared_server}/overview"
-    assert nav_links(page) == ["快速录入", "指标口径", "我的账户"]
+    assert nav_links(page) == ["快速录入", "信息共享", "促销管理", "指标口径", "我的账户"]
     assert page.get_by_test_id("stSidebarNav").get_by_text("经营总览").count() == 0
 
     page.goto(f"{shared_server}/overview?lang=en")
@@ -175,8 +175,8 @@ def test_the_first_session_after_start_refuses_the_rep_the_overview(
         assert page.get_by_test_id("stMetric").count() == 0
         sign_in(page, f"{server}/overview", "rep")
         expect_overview_refused(page)
-        assert nav_links(page) == ["快速录入", "指标口径", "我的账户"]
+        assert nav_links(page) == ["快速录入", "信息共享", "促销管理", "指标口径", "我的账户"]
 
         page.goto(f"{server}/overview")  # a second session, signed in by the cookie
         expect_overview_refused(page)
-        assert nav_links(page) == ["快速录入", "指标口径", "我的账户"]
+        assert nav_links(page) == ["快速录入", "信息共享", "促销管理", "指标口径", "我的账户"]

@@ -75,7 +75,7 @@ def test_the_overview_refreshes_itself_on_its_interval(server: str, browser) -> 
 def test_the_first_session_after_start_lists_only_the_app_pages(server: str, browser) -> None:
     page = open_overview(browser, server, DESKTOP)
     # the executive's pages only: not users.py and audit.py, which are in pages/ too
-    assert nav_links(page) == ["经营总览", "漏斗分析", "指标口径", "我的账户"]
+    assert nav_links(page) == ["经营总览", "漏斗分析", "信息共享", "促销管理", "指标口径", "我的账户"]
 
 
 def test_the_server_releases_the_database_when_it_stops(tiny_file: Path) -> None:

@@ -1,0 +1,77 @@
+"""A form's fields on a page: values kept across a language switch and a refused submit, each
+field's problems drawn under it, and an idempotency key so a double tap saves once.
+
+The quick-entry forms have their own richer Form (entry_form.py); the board's and the promotions'
+forms share this one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from mktsales import entries
+from mktsales.i18n import LANGS
+from mktsales.ui import filters
+
+
+@dataclass(frozen=True)
+class FormState:
+    """The session-state home of one form: every key starts with ``prefix``."""
+
+    prefix: str  # e.g. "board.post."
+    lang: str
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def field(self, name: str, draw: Callable[..., Any], *args: Any, default: Any = None, **kw: Any) -> Any:
+        """Draw one field (its label and options in the user's language), then its problems."""
+        if draw in (st.number_input, st.date_input):
+            kw.setdefault("value", None)
+        value = filters.page_choice(draw, self.key(name), default, self.lang, *args, **kw)
+        self.problems(name)
+        return value
+
+    def problems(self, field: str) -> None:
+        """The refused submit's problems that belong under ``field`` ("" for the form as a whole)."""
+        for problem in st.session_state.get(self.key("problems"), {}).get(field, []):
+            st.error(problem.message(self.lang), icon=":material/error:")
+
+    def refuse(
+        self, problems: Iterable[entries.Problem], known: Iterable[str], aliases: dict[str, str] | None = None
+    ) -> None:
+        """Keep a refused submit's problems by field; unknown fields go to the top of the form."""
+        names = set(known)
+        found: dict[str, list[entries.Problem]] = {}
+        for problem in problems:
+            field = (aliases or {}).get(problem.field, problem.field)
+            found.setdefault(field if field in names else "", []).append(problem)
+        st.session_state[self.key("problems")] = found
+
+    def accepted(self, forget: Iterable[str]) -> None:
+        """A saved submit: drop its problems, the fields that start afresh, and the nonce."""
+        state = st.session_state
+        state.pop(self.key("problems"), None)
+        for name in (*forget, "nonce"):
+            state.pop(self.key(name), None)
+            for lang in LANGS:
+                state.pop(f"{self.key(name)}.{lang}", None)
+
+    def clear(self) -> None:
+        """Forget everything of the form."""
+        for key in [k for k in st.session_state if str(k).startswith(self.prefix)]:
+            del st.session_state[key]
+
+    def idempotency_key(self, values: dict[str, Any]) -> str:
+        """The same form with the same values gives the same key until it is saved; bytes (photos)
+        count by their hash."""
+        nonce = st.session_state.setdefault(self.key("nonce"), entries.new_key())
+        shown = {k: (hashlib.sha256(v).hexdigest() if isinstance(v, bytes) else v) for k, v in values.items()}
+        text = json.dumps(shown, sort_keys=True, default=str)
+        return hashlib.sha256(f"{nonce}|{self.prefix}|{text}".encode()).hexdigest()[:32]
