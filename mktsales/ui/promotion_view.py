@@ -384,8 +384,15 @@ def _facts(p: Promo, found: dict[str, Any]) -> None:
         rows.append((t("promopage.monitoring", lang), found["monitoring_plan"]))
     if found.get("description"):
         rows.append((t("promopage.description", lang), found["description"]))
-    table = pd.DataFrame(rows, columns=[t("promopage.item", lang), t("promopage.value", lang)])
-    st.dataframe(table.astype(str), hide_index=True)
+    lines = [f"| {t('promopage.item', lang)} | {t('promopage.value', lang)} |", "|---|---|"]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
+    st.markdown("\n".join(lines))
+
+
+def _cell(value: Any) -> str:
+    """A value safe inside a markdown table cell: no pipes, no line breaks."""
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("|", "｜").replace("\n", " ")
 
 
 def _readiness(found: dict[str, Any], lang: str) -> None:
@@ -425,8 +432,13 @@ def _actions(p: Promo, found: dict[str, Any]) -> None:
         with st.container(horizontal=True, gap="small"):
             for move in plain:
                 kind = "primary" if move in ("approved", "live", "consulting") else "secondary"
+                label = (
+                    "promo_move.back_to_drafting"
+                    if found["status"] == "consulting" and move == "drafting"
+                    else f"promo_move.{move}"
+                )
                 if st.button(
-                    t(f"promo_move.{move}", lang),
+                    t(label, lang),
                     key=f"promo.move.{move}",
                     type=kind,
                     icon=_MOVE_ICONS.get(move),
