@@ -1451,4 +1451,13 @@ def build_demo(
         _clear(db)
         raise
     accounts.add_demo_accounts(db)
+    accounts_added(db)
     return counts
+
+
+def accounts_added(db: Database) -> None:
+    """Let each feature module give the new demo accounts their state (e.g. what they have read)."""
+    for module in _extensions():
+        hook = getattr(module, "after_accounts", None)
+        if hook is not None:
+            hook(db)

@@ -252,6 +252,26 @@ CLOSE_NOTES = {
 }
 
 
+READ_BEFORE_DAYS = 2  # a demo account has read what happened up to two days before the as-of day
+
+
+def after_accounts(db: Database) -> None:
+    """Demo accounts have read the board up to two days before the as-of day, so what shows as
+    unread is the news of the last days, as for someone who uses the board every day."""
+    as_of = dt.date.fromisoformat(db.scalar("SELECT value FROM meta WHERE key = 'demo_as_of'"))
+    cutoff = dt.datetime.combine(as_of - dt.timedelta(days=READ_BEFORE_DAYS - 1), dt.time())
+
+    def work(tx: Tx) -> None:
+        added = tx.execute(
+            "INSERT INTO post_reads SELECT p.post_id, u.user_id, p.last_activity_at FROM posts p, users u"
+            " WHERE u.demo AND p.last_activity_at < $cutoff ON CONFLICT DO NOTHING",
+            {"cutoff": cutoff},
+        ).fetchone()[0]
+        tx.audit("post_reads", None, "demo_reads", after={"rows": added, "before": cutoff})
+
+    db.write(work, by=demo.DEMO, data=False)
+
+
 def missing(db: Database) -> bool:
     """True for a finished demo built before the board existed: no posts at all."""
     return demo.is_demo(db) and not db.scalar("SELECT count(*) FROM posts")
