@@ -318,7 +318,8 @@ def response_by_region(frame: pd.DataFrame, lang: str) -> go.Figure:
             name=t(f"chart.board.answered_by.{direction}", lang),
             marker_color=TRACK_COLOURS[ANSWERING_TRACK[direction]],
             text=[i18n.hours(None if pd.isna(v) else float(v), lang) for v in rows["median_hours"]],
-            textposition="auto",
+            textposition="outside",
+            textfont={"size": 11},
             cliponaxis=False,
             customdata=[i18n.percent(None if pd.isna(v) else float(v), lang) for v in rows["within_target"]],
             hovertemplate="%{y}: %{text} · "
@@ -380,7 +381,7 @@ def field_volume(frame: pd.DataFrame, lang: str) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(side="top", tickangle=-35, automargin=True)
+    fig.update_xaxes(side="bottom", tickangle=-35, automargin=True)
     return _themed(fig, t("chart.board.volume", lang), height=160 + 30 * max(len(regions), 2))
 
 
