@@ -38,6 +38,13 @@ class FormState:
         self.problems(name)
         return value
 
+    def reset(self, name: str, value: Any) -> None:
+        """Give a field a new value before its widget is drawn in this run (a new default that
+        follows another field's choice)."""
+        st.session_state[self.key(name)] = value
+        for lang in LANGS:
+            st.session_state.pop(f"{self.key(name)}.{lang}", None)
+
     def problems(self, field: str) -> None:
         """The refused submit's problems that belong under ``field`` ("" for the form as a whole)."""
         for problem in st.session_state.get(self.key("problems"), {}).get(field, []):

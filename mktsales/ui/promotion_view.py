@@ -1076,6 +1076,9 @@ def report_form(p: Promo, live: pd.DataFrame, customers: pd.DataFrame | None) ->
                 for r in _items(row["region_ids"])
                 if p.user.allowed_regions is None or int(r) in p.user.allowed_regions
             ]
+        if st.session_state.get(form.key("region_for")) != promotion_id:  # a new promotion: its first region
+            form.reset("region_id", regions[0] if regions else None)
+            st.session_state[form.key("region_for")] = promotion_id
         region = form.field(
             "region_id",
             st.selectbox,
