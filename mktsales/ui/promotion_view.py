@@ -532,7 +532,7 @@ def report_table(frame: pd.DataFrame, p: Promo) -> pd.DataFrame:
         {
             t("promopage.reported_at", lang): [str(r.get("reported_at"))[:16] for r in records],
             t("promopage.region", lang): [p.region_names.get(int(r["region_id"]), "") for r in records],
-            t("promopage.reported_by", lang): [r.get("by") or "" for r in records],
+            t("promopage.reported_by", lang): [r.get("by") or r.get("by_name") or "" for r in records],
             t("promopage.source", lang): [
                 t("promotion.source." + str(r.get("source") or "sales"), lang) for r in records
             ],
