@@ -174,3 +174,35 @@ def test_a_finished_promotion_shows_its_effect_in_english(app_env: Path) -> None
     assert labels[:4] == ["Sales uplift", "Extra revenue", "Cost", "ROI"]
     assert next(m.value for m in at.metric if m.label == "Cost") == "¥6,000"  # its budget
     assert at.warning  # the tiny fixture has few orders: the page says not to trust it
+
+
+def test_marketing_drafts_a_plan_with_an_owner_per_region_and_sends_it_for_consultation(
+    app_env: Path,
+) -> None:
+    with_fixture()  # people 6-9: the regions' sales heads and the national marketing head 吴霞
+    at = view(promotions_page("mkthead"), "draft")
+    key = "promo.draft.{}.zh".format
+    at.text_input(key=key("title_zh")).input("华东饮料五一买赠")
+    at.multiselect(key=key("region_ids")).set_value([2]).run()
+    at.selectbox(key=key("category_id")).set_value(1)
+    at.pills(key=key("mechanics")).set_value(["gift"])
+    at.pills(key=key("channels")).set_value(["supermarket"])
+    at.number_input(key=key("budget")).set_value(50000.0)
+    at.selectbox(key=key("owner_id")).set_value(9)
+    at.run()
+    at.selectbox(key=key("region_owner.2")).set_value(7)  # 孙丽, the east's sales head
+    at.text_area(key=key("monitoring_plan")).input("每周巡店检查赠品到位")
+    at.run()
+    at.button(key="promo.draft.submit").click().run()
+    assert at.success and at.success[0].value.startswith("方案已保存为草稿")
+    promotion_id = app_db().scalar("SELECT promotion_id FROM promotions WHERE title_zh = '华东饮料五一买赠'")
+    assert status(promotion_id) == "drafting"
+    owners = app_db().rows(
+        "SELECT part, region_id, person_id FROM promotion_owners WHERE promotion_id = ? ORDER BY part",
+        [promotion_id],
+    )
+    assert owners == [("overall", None, 9), ("region", 2, 7)]
+    at.button(key="promo.draft.open").click().run()
+    button(at, "发起会商").click().run()
+    assert at.success and at.success[0].value.startswith("已发起会商")
+    assert status(promotion_id) == "consulting"
