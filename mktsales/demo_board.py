@@ -675,23 +675,8 @@ def shelf_photo(rng: np.random.Generator, price: str) -> bytes:
 
 
 # -- the build ---------------------------------------------------------------------------------------
-def _ids(tx: Tx, sequence: str, n: int) -> np.ndarray:
-    """n fresh ids from a sequence, so later posts, replies and photos continue after them."""
-    if not n:
-        return np.zeros(0, dtype=np.int64)
-    rows = tx.execute(f"SELECT nextval('{sequence}') FROM range(?)", [n]).fetchall()
-    return np.sort(np.array([r for (r,) in rows], dtype=np.int64))
-
-
-def _insert(tx: Tx, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    tx.register("board_demo", frame)
-    try:
-        tx.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM board_demo")
-    finally:
-        tx.unregister("board_demo")
-    tx.audit(table, None, "demo_build", after={"rows": len(frame)})
+_ids = demo.sequence_ids
+_insert = demo.insert_frame
 
 
 def _stamps(start: np.datetime64, seconds: Any) -> np.ndarray:

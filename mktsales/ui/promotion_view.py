@@ -95,13 +95,6 @@ def follow_link(views: list[str]) -> None:
             del params[name]
 
 
-def flash(lang: str) -> None:
-    """What the last action did, shown once after its rerun."""
-    key = st.session_state.pop("promo.flash", None)
-    if key:
-        st.success(t(key, lang), icon=":material/check_circle:")
-
-
 def _refusal(exc: Exception, lang: str) -> None:
     if isinstance(exc, promotions.PromotionInvalid):
         for problem in exc.problems:
@@ -122,16 +115,9 @@ REFUSALS = (
 )
 
 
-def _run(action: Callable[[], Any], done: str, lang: str) -> bool:
-    """Do one workflow action; on success say so after the rerun, else show why not, here."""
-    try:
-        action()
-    except REFUSALS as exc:
-        _refusal(exc, lang)
-        return False
-    st.session_state["promo.flash"] = done
-    st.rerun()
-    return True
+ACTIONS = fields.Actions("promo.flash", REFUSALS, _refusal)
+flash = ACTIONS.flash
+_run = ACTIONS.run
 
 
 # -- small pieces ------------------------------------------------------------------------------------
@@ -764,6 +750,30 @@ def _date_pair(form: fields.FormState, lang: str, today: dt.date) -> tuple[dt.da
     return start, end
 
 
+def _category(form: fields.FormState, p: Promo) -> int | None:
+    return form.field(
+        "category_id",
+        st.selectbox,
+        t("promopage.category", p.lang),
+        list(p.category_names),
+        format_func=p.category_names.get,
+        index=None,
+        placeholder=t("promopage.choose", p.lang),
+    )
+
+
+def _mechanics(form: fields.FormState, lang: str) -> list[str]:
+    return form.field(
+        "mechanics",
+        st.pills,
+        t("promopage.mechanics", lang),
+        promotions.MECHANICS,
+        selection_mode="multi",
+        default=[],
+        format_func=lambda m: t("promotion.mechanic." + m, lang),
+    )
+
+
 def request_form(p: Promo, products: dict[int, str]) -> None:
     """A sales head or rep asks marketing for a promotion in their region (促销申请), from a phone."""
     lang = p.lang
@@ -790,15 +800,7 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
             format_func=p.region_names.get,
             default=mine[0] if mine else None,
         )
-        category = form.field(
-            "category_id",
-            st.selectbox,
-            t("promopage.category", lang),
-            list(p.category_names),
-            format_func=p.category_names.get,
-            index=None,
-            placeholder=t("promopage.choose", lang),
-        )
+        category = _category(form, p)
         start, end = _date_pair(form, lang, p.now.date())
         reason = form.field(
             "reason",
@@ -815,15 +817,7 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
             height=80,
             placeholder=t("promopage.reason_text_hint", lang),
         )
-        mechanics = form.field(
-            "mechanics",
-            st.pills,
-            t("promopage.mechanics", lang),
-            promotions.MECHANICS,
-            selection_mode="multi",
-            default=[],
-            format_func=lambda m: t("promotion.mechanic." + m, lang),
-        )
+        mechanics = _mechanics(form, lang)
         expected = form.field(
             "expected_effect",
             st.text_input,
@@ -918,25 +912,9 @@ def draft_form(p: Promo, products: dict[int, str], people: pd.DataFrame) -> None
             default=[],
             placeholder=t("promopage.choose", lang),
         )
-        category = form.field(
-            "category_id",
-            st.selectbox,
-            t("promopage.category", lang),
-            list(p.category_names),
-            format_func=p.category_names.get,
-            index=None,
-            placeholder=t("promopage.choose", lang),
-        )
+        category = _category(form, p)
         start, end = _date_pair(form, lang, p.now.date())
-        mechanics = form.field(
-            "mechanics",
-            st.pills,
-            t("promopage.mechanics", lang),
-            promotions.MECHANICS,
-            selection_mode="multi",
-            default=[],
-            format_func=lambda m: t("promotion.mechanic." + m, lang),
-        )
+        mechanics = _mechanics(form, lang)
         channels = form.field(
             "channels",
             st.pills,
