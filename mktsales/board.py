@@ -947,7 +947,11 @@ def post_detail(db: Database, user: User, post_id: int, *, now: dt.datetime | No
             r for (r,) in db.rows("SELECT photo_id FROM post_photos WHERE post_id = ? ORDER BY 1", [post_id])
         ],
         can_reply=user.can(_ANSWER) and not closed,
-        can_ack=_may_acknowledge(user, direction) and not closed and any(r not in acked for r in own),
+        # a plan is acknowledged region by region; a field report needs it only until it is answered
+        can_ack=_may_acknowledge(user, direction)
+        and not closed
+        and any(r not in acked for r in own)
+        and (direction == "plan" or detail["first_response_at"] is None),
         can_close=_may_close(user, direction) and not closed,
         can_reopen=_may_close(user, direction) and closed,
     )

@@ -473,8 +473,8 @@ def test_post_detail_holds_the_thread_links_and_what_the_user_may_do(db: Databas
         ("reply", "张敏", "marketing"),
     ]
     flags = ("can_reply", "can_ack", "can_close", "can_reopen")
-    # marketing staff may acknowledge a field report, but 张敏 has answered post 3 without one
-    assert [detail[f] for f in flags] == [True, True, True, False]
+    # 张敏 has answered post 3: a field report needs no acknowledgement once it is answered
+    assert [detail[f] for f in flags] == [True, False, True, False]
     assert [board.post_detail(db, user(db, "east.rep"), 3, now=NOW)[f] for f in flags] == [
         True,
         False,
