@@ -947,7 +947,11 @@ def post_detail(db: Database, user: User, post_id: int, *, now: dt.datetime | No
             r for (r,) in db.rows("SELECT photo_id FROM post_photos WHERE post_id = ? ORDER BY 1", [post_id])
         ],
         can_reply=user.can(_ANSWER) and not closed,
-        can_ack=_may_acknowledge(user, direction) and not closed and any(r not in acked for r in own),
+        # a plan is acknowledged region by region; a field report needs it only until it is answered
+        can_ack=_may_acknowledge(user, direction)
+        and not closed
+        and any(r not in acked for r in own)
+        and (direction == "plan" or detail["first_response_at"] is None),
         can_close=_may_close(user, direction) and not closed,
         can_reopen=_may_close(user, direction) and closed,
     )
@@ -1047,20 +1051,20 @@ def competitor_intel(db: Database, scope: Scope) -> pd.DataFrame:
 
 def collaboration(db: Database, scope: Scope, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """The kpis --json "collaboration" object: median first-response hours over both directions
-    (None if none), the share answered within target, overdue answers, unacknowledged plans."""
+    (None if none) and the share answered within target, for posts of the period; overdue answers
+    and unacknowledged plans as the overview counts them (what is still owed, see counts)."""
+    now = _now(now)
     query = f"""
         WITH facts AS ({sql("board_facts")})
         SELECT median(response_hours),
-               count(*) FILTER (WHERE within_target) / nullif(count(within_target), 0),
-               count(*) FILTER (WHERE status = 'overdue'),
-               count(*) FILTER (WHERE direction = 'plan' AND needs_ack AND acks_missing > 0
-                                        AND status <> 'closed')
+               count(*) FILTER (WHERE within_target) / nullif(count(within_target), 0)
         FROM facts
     """  # a named query file only; every value is a bound parameter
-    hours, share, overdue, unacknowledged = db.rows(query, _facts_params(scope, _now(now)))[0]
+    hours, share = db.rows(query, _facts_params(scope, now))[0]
+    owed = counts(db, None, scope, now=now)
     return {
         "response_hours": None if hours is None else float(hours),
         "response_within_target": None if share is None else float(share),
-        "overdue_answers": int(overdue),
-        "unacknowledged_plans": int(unacknowledged),
+        "overdue_answers": owed["overdue_answers"],
+        "unacknowledged_plans": owed["unacknowledged_plans"],
     }

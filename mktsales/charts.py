@@ -318,7 +318,8 @@ def response_by_region(frame: pd.DataFrame, lang: str) -> go.Figure:
             name=t(f"chart.board.answered_by.{direction}", lang),
             marker_color=TRACK_COLOURS[ANSWERING_TRACK[direction]],
             text=[i18n.hours(None if pd.isna(v) else float(v), lang) for v in rows["median_hours"]],
-            textposition="auto",
+            textposition="outside",
+            textfont={"size": 11},
             cliponaxis=False,
             customdata=[i18n.percent(None if pd.isna(v) else float(v), lang) for v in rows["within_target"]],
             hovertemplate="%{y}: %{text} · "
@@ -380,7 +381,7 @@ def field_volume(frame: pd.DataFrame, lang: str) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(side="top", tickangle=-35, automargin=True)
+    fig.update_xaxes(side="bottom", tickangle=-35, automargin=True)
     return _themed(fig, t("chart.board.volume", lang), height=160 + 30 * max(len(regions), 2))
 
 
@@ -392,13 +393,24 @@ PROMOTION_STATUS_COLOURS = {
 
 
 def promotion_timeline(frame: pd.DataFrame, lang: str, today: Any) -> go.Figure:
-    """Live and upcoming promotions as bars on a calendar, one row per region, coloured by status."""
+    """Live and upcoming promotions as bars on a calendar, one row per region, coloured by status.
+    Promotions that overlap in a region get a row each (华东, 华东 ②), so no bar hides another."""
     rows = []
-    for record in frame.to_dict("records"):
-        names = list(record[f"region_names_{lang}"])
+    lanes: dict[str, list[pd.Timestamp]] = {}  # region -> the last day taken in each of its rows
+    order: list[str] = []
+    for record in frame.sort_values("start_date").to_dict("records"):
         title = record.get(f"title_{lang}") or record["title_zh"]
-        for region in names:
-            rows.append((region, record["status"], record["start_date"], record["end_date"], title))
+        start, end = pd.Timestamp(record["start_date"]), pd.Timestamp(record["end_date"])
+        for region in sorted(record[f"region_names_{lang}"]):
+            taken = lanes.setdefault(region, [])
+            lane = next((i for i, last in enumerate(taken) if last < start), len(taken))
+            if lane == len(taken):
+                taken.append(end)
+                order.append(region if lane == 0 else f"{region} {'②③④⑤⑥⑦⑧⑨'[min(lane - 1, 7)]}")
+            else:
+                taken[lane] = end
+            label = region if lane == 0 else f"{region} {'②③④⑤⑥⑦⑧⑨'[min(lane - 1, 7)]}"
+            rows.append((label, record["status"], record["start_date"], record["end_date"], title))
     fig = go.Figure()
     for status, colour in PROMOTION_STATUS_COLOURS.items():
         chosen = [r for r in rows if r[1] == status]
@@ -415,11 +427,15 @@ def promotion_timeline(frame: pd.DataFrame, lang: str, today: Any) -> go.Figure:
             marker_color=colour,
             marker_line_width=0,
             opacity=0.85,
+            text=[r[4] for r in chosen],
+            textposition="inside",
+            insidetextanchor="start",
+            textfont={"size": 11, "color": "white"},
             customdata=[[r[4], f"{pd.Timestamp(r[2]):%m-%d}", f"{pd.Timestamp(r[3]):%m-%d}"] for r in chosen],
             hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
         )
     fig.add_vline(x=pd.Timestamp(today), line={"color": "#0F172A", "width": 1, "dash": "dot"})
-    regions = sorted({r[0] for r in rows})
+    regions = sorted(order)  # a region's extra rows (华东 ②) sort right after it
     fig.update_yaxes(categoryorder="array", categoryarray=regions[::-1], automargin=True)
     fig.update_xaxes(type="date", tickformat="%m-%d")
     height = 170 + 34 * max(len(regions), 2)

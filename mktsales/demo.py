@@ -1453,4 +1453,34 @@ def build_demo(
         _clear(db)
         raise
     accounts.add_demo_accounts(db)
+    accounts_added(db)
     return counts
+
+
+def accounts_added(db: Database) -> None:
+    """Let each feature module give the new demo accounts their state (e.g. what they have read)."""
+    for module in _extensions():
+        hook = getattr(module, "after_accounts", None)
+        if hook is not None:
+            hook(db)
+
+
+# -- helpers for the feature modules' demo data (EXTENSIONS) -------------------------------------------
+def sequence_ids(tx: Tx, sequence: str, n: int) -> np.ndarray:
+    """n fresh ids from a sequence, so the rows the app adds later continue after the demo's."""
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    rows = tx.execute(f"SELECT nextval('{sequence}') FROM range(?)", [n]).fetchall()
+    return np.sort(np.array([r for (r,) in rows], dtype=np.int64))
+
+
+def insert_frame(tx: Tx, table: str, frame: pd.DataFrame) -> None:
+    """Insert a frame's columns into ``table`` (named by the caller, never by a user) and audit it."""
+    if frame.empty:
+        return
+    tx.register("extension_frame", frame)
+    try:
+        tx.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM extension_frame")
+    finally:
+        tx.unregister("extension_frame")
+    tx.audit(table, None, "demo_build", after={"rows": len(frame)})

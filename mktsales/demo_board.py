@@ -252,6 +252,26 @@ CLOSE_NOTES = {
 }
 
 
+READ_BEFORE_DAYS = 2  # a demo account has read what happened up to two days before the as-of day
+
+
+def after_accounts(db: Database) -> None:
+    """Demo accounts have read the board up to two days before the as-of day, so what shows as
+    unread is the news of the last days, as for someone who uses the board every day."""
+    as_of = dt.date.fromisoformat(db.scalar("SELECT value FROM meta WHERE key = 'demo_as_of'"))
+    cutoff = dt.datetime.combine(as_of - dt.timedelta(days=READ_BEFORE_DAYS - 1), dt.time())
+
+    def work(tx: Tx) -> None:
+        added = tx.execute(
+            "INSERT INTO post_reads SELECT p.post_id, u.user_id, p.last_activity_at FROM posts p, users u"
+            " WHERE u.demo AND p.last_activity_at < $cutoff ON CONFLICT DO NOTHING",
+            {"cutoff": cutoff},
+        ).fetchone()[0]
+        tx.audit("post_reads", None, "demo_reads", after={"rows": added, "before": cutoff})
+
+    db.write(work, by=demo.DEMO, data=False)
+
+
 def missing(db: Database) -> bool:
     """True for a finished demo built before the board existed: no posts at all."""
     return demo.is_demo(db) and not db.scalar("SELECT count(*) FROM posts")
@@ -655,23 +675,8 @@ def shelf_photo(rng: np.random.Generator, price: str) -> bytes:
 
 
 # -- the build ---------------------------------------------------------------------------------------
-def _ids(tx: Tx, sequence: str, n: int) -> np.ndarray:
-    """n fresh ids from a sequence, so later posts, replies and photos continue after them."""
-    if not n:
-        return np.zeros(0, dtype=np.int64)
-    rows = tx.execute(f"SELECT nextval('{sequence}') FROM range(?)", [n]).fetchall()
-    return np.sort(np.array([r for (r,) in rows], dtype=np.int64))
-
-
-def _insert(tx: Tx, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    tx.register("board_demo", frame)
-    try:
-        tx.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM board_demo")
-    finally:
-        tx.unregister("board_demo")
-    tx.audit(table, None, "demo_build", after={"rows": len(frame)})
+_ids = demo.sequence_ids
+_insert = demo.insert_frame
 
 
 def _stamps(start: np.datetime64, seconds: Any) -> np.ndarray:

@@ -456,23 +456,8 @@ def _frame(rows: list[dict[str, Any]], table: str) -> pd.DataFrame:
     return frame
 
 
-def _ids(tx: Tx, sequence: str, n: int) -> np.ndarray:
-    """n fresh ids from a sequence, so the app's later rows continue after them."""
-    if not n:
-        return np.zeros(0, dtype=np.int64)
-    rows = tx.execute(f"SELECT nextval('{sequence}') FROM range(?)", [n]).fetchall()
-    return np.sort(np.array([r for (r,) in rows], dtype=np.int64))
-
-
-def _insert(tx: Tx, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    tx.register("promotion_demo", frame)
-    try:
-        tx.execute(f"INSERT INTO {table} ({', '.join(frame.columns)}) SELECT * FROM promotion_demo")
-    finally:
-        tx.unregister("promotion_demo")
-    tx.audit(table, None, "demo_build", after={"rows": len(frame)})
+_ids = demo.sequence_ids
+_insert = demo.insert_frame
 
 
 _SEQUENCES = {

@@ -28,6 +28,7 @@ view = promotion_view.Promo(
 )
 
 st.title(t("promopage.title", lang))
+st.caption(t("promopage.subtitle", lang))
 views = promotion_view.views_for(user)
 promotion_view.follow_link(views)
 chosen = filters.page_choice(

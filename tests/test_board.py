@@ -473,8 +473,8 @@ def test_post_detail_holds_the_thread_links_and_what_the_user_may_do(db: Databas
         ("reply", "张敏", "marketing"),
     ]
     flags = ("can_reply", "can_ack", "can_close", "can_reopen")
-    # marketing staff may acknowledge a field report, but 张敏 has answered post 3 without one
-    assert [detail[f] for f in flags] == [True, True, True, False]
+    # 张敏 has answered post 3: a field report needs no acknowledgement once it is answered
+    assert [detail[f] for f in flags] == [True, False, True, False]
     assert [board.post_detail(db, user(db, "east.rep"), 3, now=NOW)[f] for f in flags] == [
         True,
         False,
@@ -622,3 +622,19 @@ def test_eight_threads_replying_at_once_store_every_reply_once(db: Database) -> 
     assert db.scalar("SELECT count(DISTINCT body) FROM post_replies WHERE post_id = 4") == 8
     first, who = db.rows("SELECT first_response_at, first_responder FROM posts WHERE post_id = 4")[0]
     assert (first, who) == (dt.datetime(2026, 3, 31, 12, 10), "张敏")
+
+
+def test_what_is_still_owed_from_before_the_period_stays_on_the_board(db: Database) -> None:
+    # a field report of 20 February, never answered: still owed in March, so March's board lists it
+    old = field_report(db, key="feb", now=dt.datetime(2026, 2, 20, 9)).post_id
+    statuses = column(db, None, "status")
+    assert statuses[old] == "overdue"
+    assert 10 not in statuses  # post 10 of February was answered: it belongs to February only
+    before = board.counts(db, None, march(), now=NOW)
+    assert before["overdue"] == 3  # 4 and 9 of March, and the February report
+    # a view of January does not show it: it was posted after January ended
+    january = board.posts(db, None, Scope(dt.date(2026, 1, 1), dt.date(2026, 2, 1)), now=NOW)
+    assert old not in set(january["post_id"])
+    # the metrics stay strictly on the period's posts: March's field median is unchanged by it
+    summary = board.response_summary(db, march(), now=NOW).set_index("direction")
+    assert int(summary.loc["field", "posts"]) == 6

@@ -42,7 +42,8 @@ def test_volume_directions_and_the_tables_filled(db: Database) -> None:
     assert 0.65 <= field <= 0.75
     for table in ("post_regions", "post_replies", "post_acks"):
         assert count(db, f"SELECT count(*) FROM {table}") > 0, table
-    assert count(db, "SELECT count(*) FROM post_reads") == 0  # accounts come after the build
+    # reads are the demo accounts', given after the build (see the last test); not a built table
+    assert count(db, "SELECT count(*) FROM post_reads WHERE user_id NOT IN (SELECT user_id FROM users)") == 0
     assert "post_reads" not in demo_board.TABLES
     assert count(db, "SELECT count(*) FROM posts WHERE created_at < TIMESTAMP '2025-07-01'") == 0
     # the largest region (east) posts most
@@ -230,3 +231,15 @@ def test_an_older_demo_gets_the_board_and_an_interrupted_build_leaves_nothing(
             build_demo(failed, activities=2_000, as_of=AS_OF)
         for table in (*demo_board.TABLES, "regions", "activities"):
             assert count(failed, f"SELECT count(*) FROM {table}") == 0, table
+
+
+def test_demo_accounts_have_read_all_but_the_last_two_days(db: Database) -> None:
+    ceo = accounts.find_user(db, "ceo")
+    assert ceo is not None
+    cutoff = dt.datetime.combine(AS_OF - dt.timedelta(days=1), dt.time())  # the day before as-of, 00:00
+    recent = int(db.scalar("SELECT count(*) FROM posts WHERE last_activity_at >= ?", [cutoff]))
+    assert recent > 0
+    scope = Scope(AS_OF - dt.timedelta(days=400), AS_OF + dt.timedelta(days=1))
+    now = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
+    shown = board.posts(db, ceo, scope, limit=None, now=now)
+    assert int(shown["unread"].sum()) == recent  # the executive sees every post; the recent ones are news

@@ -5,8 +5,9 @@
 -- It is the body of a CTE named facts: board.py prefixes the queries that use it with
 -- "WITH facts AS (<this>)".
 -- With $pending, posts still waiting at $now (not closed, and without a first response or with a
--- region yet to acknowledge) are kept whatever their creation date: the board and its counts are
--- a queue of what is owed, and an answer owed since last month is still owed. Metrics pass false.
+-- region yet to acknowledge) created before the period's end are kept, however old: the board and
+-- its counts are a queue of what is owed, and an answer owed since last month is still owed.
+-- Metrics pass false.
 -- Parameters: $start, $end (DATE), $regions, $categories (INTEGER[] or NULL = all), $now (TIMESTAMP),
 -- $pending (BOOLEAN).
 WITH
@@ -16,6 +17,8 @@ scoped AS (
     LEFT JOIN products pd ON pd.product_id = p.product_id
     WHERE ((p.created_at >= $start AND p.created_at < $end)
            OR ($pending AND p.created_at <= $now::TIMESTAMP
+               -- before the period's end, or up to now when the period runs to today
+               AND (p.created_at < $end OR $end >= CAST($now::TIMESTAMP AS DATE))
                AND (p.closed_at IS NULL OR p.closed_at > $now::TIMESTAMP)))
       AND ($categories::INTEGER[] IS NULL OR p.product_id IS NULL
            OR list_contains($categories, pd.category_id))

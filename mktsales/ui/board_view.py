@@ -218,17 +218,6 @@ def _close_post() -> None:
     st.session_state.pop(OPEN_KEY, None)
 
 
-def _acted(message_key: str) -> None:
-    st.session_state["board.flash"] = message_key
-
-
-def flash(lang: str) -> None:
-    """What the last action on a post did, shown once."""
-    key = st.session_state.pop("board.flash", None)
-    if key:
-        st.success(t(key, lang), icon=":material/check_circle:")
-
-
 def _refusal(exc: Exception, lang: str) -> None:
     if isinstance(exc, board.BoardInvalid):
         for problem in exc.problems:
@@ -394,16 +383,13 @@ def _nonce(name: str) -> str:
     return st.session_state.setdefault(f"board.nonce.{name}", entries.new_key())
 
 
+ACTIONS = fields.Actions("board.flash", (board.BoardInvalid, board.BoardFailed, PermissionError), _refusal)
+flash = ACTIONS.flash
+
+
 def _run(action: Callable[[], Any], done: str, lang: str) -> None:
-    """Do one action on a post; on success say so after the rerun, else show why not, here."""
-    try:
-        action()
-    except (board.BoardInvalid, board.BoardFailed, PermissionError) as exc:
-        _refusal(exc, lang)
-        return
-    st.session_state.pop("board.nonce.reply", None)
-    _acted(done)
-    st.rerun()
+    """Do one action on a post (a new reply starts with a new key afterwards)."""
+    ACTIONS.run(action, done, lang, forget=("board.nonce.reply",))
 
 
 # -- posting ---------------------------------------------------------------------------------------

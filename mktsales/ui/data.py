@@ -30,6 +30,7 @@ def database(path: str) -> Database:
         demo.build_demo(db, as_of=config.today())
     elif demo.is_demo(db) and not accounts.has_accounts(db):  # a demo built before accounts existed
         accounts.add_demo_accounts(db)
+        demo.accounts_added(db)
     if demo.lacks_campaigns(db):  # a demo built before campaigns existed (migration 003)
         demo.add_campaigns(db)
     demo.add_missing_features(db)  # a demo built before the board or promotions landed

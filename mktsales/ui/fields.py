@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from mktsales import entries
-from mktsales.i18n import LANGS
+from mktsales.i18n import LANGS, t
 from mktsales.ui import filters
 
 
@@ -37,6 +37,13 @@ class FormState:
         value = filters.page_choice(draw, self.key(name), default, self.lang, *args, **kw)
         self.problems(name)
         return value
+
+    def reset(self, name: str, value: Any) -> None:
+        """Give a field a new value before its widget is drawn in this run (a new default that
+        follows another field's choice)."""
+        st.session_state[self.key(name)] = value
+        for lang in LANGS:
+            st.session_state.pop(f"{self.key(name)}.{lang}", None)
 
     def problems(self, field: str) -> None:
         """The refused submit's problems that belong under ``field`` ("" for the form as a whole)."""
@@ -75,3 +82,30 @@ class FormState:
         shown = {k: (hashlib.sha256(v).hexdigest() if isinstance(v, bytes) else v) for k, v in values.items()}
         text = json.dumps(shown, sort_keys=True, default=str)
         return hashlib.sha256(f"{nonce}|{self.prefix}|{text}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Actions:
+    """One-click actions on a page (reply, approve, acknowledge): do it, then say what was done once,
+    after the rerun that shows its effect; or say here, at once, why it was refused."""
+
+    flash_key: str  # where the done message waits for the rerun, e.g. "board.flash"
+    refused: tuple[type[Exception], ...]  # what the action may raise that the user should read
+    explain: Callable[[Exception, str], None]  # draws a refusal in the user's language
+
+    def run(self, action: Callable[[], Any], done: str, lang: str, *, forget: Iterable[str] = ()) -> None:
+        try:
+            action()
+        except self.refused as exc:
+            self.explain(exc, lang)
+            return
+        for key in forget:
+            st.session_state.pop(key, None)
+        st.session_state[self.flash_key] = done
+        st.rerun()
+
+    def flash(self, lang: str) -> None:
+        """What the last action did, shown once."""
+        key = st.session_state.pop(self.flash_key, None)
+        if key:
+            st.success(t(key, lang), icon=":material/check_circle:")

@@ -95,13 +95,6 @@ def follow_link(views: list[str]) -> None:
             del params[name]
 
 
-def flash(lang: str) -> None:
-    """What the last action did, shown once after its rerun."""
-    key = st.session_state.pop("promo.flash", None)
-    if key:
-        st.success(t(key, lang), icon=":material/check_circle:")
-
-
 def _refusal(exc: Exception, lang: str) -> None:
     if isinstance(exc, promotions.PromotionInvalid):
         for problem in exc.problems:
@@ -122,16 +115,9 @@ REFUSALS = (
 )
 
 
-def _run(action: Callable[[], Any], done: str, lang: str) -> bool:
-    """Do one workflow action; on success say so after the rerun, else show why not, here."""
-    try:
-        action()
-    except REFUSALS as exc:
-        _refusal(exc, lang)
-        return False
-    st.session_state["promo.flash"] = done
-    st.rerun()
-    return True
+ACTIONS = fields.Actions("promo.flash", REFUSALS, _refusal)
+flash = ACTIONS.flash
+_run = ACTIONS.run
 
 
 # -- small pieces ------------------------------------------------------------------------------------
@@ -384,8 +370,15 @@ def _facts(p: Promo, found: dict[str, Any]) -> None:
         rows.append((t("promopage.monitoring", lang), found["monitoring_plan"]))
     if found.get("description"):
         rows.append((t("promopage.description", lang), found["description"]))
-    table = pd.DataFrame(rows, columns=[t("promopage.item", lang), t("promopage.value", lang)])
-    st.dataframe(table.astype(str), hide_index=True)
+    lines = [f"| {t('promopage.item', lang)} | {t('promopage.value', lang)} |", "|---|---|"]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
+    st.markdown("\n".join(lines))
+
+
+def _cell(value: Any) -> str:
+    """A value safe inside a markdown table cell: no pipes, no line breaks."""
+    text = "—" if value is None or value == "" else str(value)
+    return text.replace("|", "｜").replace("\n", " ")
 
 
 def _readiness(found: dict[str, Any], lang: str) -> None:
@@ -425,8 +418,13 @@ def _actions(p: Promo, found: dict[str, Any]) -> None:
         with st.container(horizontal=True, gap="small"):
             for move in plain:
                 kind = "primary" if move in ("approved", "live", "consulting") else "secondary"
+                label = (
+                    "promo_move.back_to_drafting"
+                    if found["status"] == "consulting" and move == "drafting"
+                    else f"promo_move.{move}"
+                )
                 if st.button(
-                    t(f"promo_move.{move}", lang),
+                    t(label, lang),
                     key=f"promo.move.{move}",
                     type=kind,
                     icon=_MOVE_ICONS.get(move),
@@ -520,7 +518,7 @@ def report_table(frame: pd.DataFrame, p: Promo) -> pd.DataFrame:
         {
             t("promopage.reported_at", lang): [str(r.get("reported_at"))[:16] for r in records],
             t("promopage.region", lang): [p.region_names.get(int(r["region_id"]), "") for r in records],
-            t("promopage.reported_by", lang): [r.get("by") or "" for r in records],
+            t("promopage.reported_by", lang): [r.get("by") or r.get("by_name") or "" for r in records],
             t("promopage.source", lang): [
                 t("promotion.source." + str(r.get("source") or "sales"), lang) for r in records
             ],
@@ -752,6 +750,30 @@ def _date_pair(form: fields.FormState, lang: str, today: dt.date) -> tuple[dt.da
     return start, end
 
 
+def _category(form: fields.FormState, p: Promo) -> int | None:
+    return form.field(
+        "category_id",
+        st.selectbox,
+        t("promopage.category", p.lang),
+        list(p.category_names),
+        format_func=p.category_names.get,
+        index=None,
+        placeholder=t("promopage.choose", p.lang),
+    )
+
+
+def _mechanics(form: fields.FormState, lang: str) -> list[str]:
+    return form.field(
+        "mechanics",
+        st.pills,
+        t("promopage.mechanics", lang),
+        promotions.MECHANICS,
+        selection_mode="multi",
+        default=[],
+        format_func=lambda m: t("promotion.mechanic." + m, lang),
+    )
+
+
 def request_form(p: Promo, products: dict[int, str]) -> None:
     """A sales head or rep asks marketing for a promotion in their region (促销申请), from a phone."""
     lang = p.lang
@@ -778,15 +800,7 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
             format_func=p.region_names.get,
             default=mine[0] if mine else None,
         )
-        category = form.field(
-            "category_id",
-            st.selectbox,
-            t("promopage.category", lang),
-            list(p.category_names),
-            format_func=p.category_names.get,
-            index=None,
-            placeholder=t("promopage.choose", lang),
-        )
+        category = _category(form, p)
         start, end = _date_pair(form, lang, p.now.date())
         reason = form.field(
             "reason",
@@ -803,15 +817,7 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
             height=80,
             placeholder=t("promopage.reason_text_hint", lang),
         )
-        mechanics = form.field(
-            "mechanics",
-            st.pills,
-            t("promopage.mechanics", lang),
-            promotions.MECHANICS,
-            selection_mode="multi",
-            default=[],
-            format_func=lambda m: t("promotion.mechanic." + m, lang),
-        )
+        mechanics = _mechanics(form, lang)
         expected = form.field(
             "expected_effect",
             st.text_input,
@@ -906,25 +912,9 @@ def draft_form(p: Promo, products: dict[int, str], people: pd.DataFrame) -> None
             default=[],
             placeholder=t("promopage.choose", lang),
         )
-        category = form.field(
-            "category_id",
-            st.selectbox,
-            t("promopage.category", lang),
-            list(p.category_names),
-            format_func=p.category_names.get,
-            index=None,
-            placeholder=t("promopage.choose", lang),
-        )
+        category = _category(form, p)
         start, end = _date_pair(form, lang, p.now.date())
-        mechanics = form.field(
-            "mechanics",
-            st.pills,
-            t("promopage.mechanics", lang),
-            promotions.MECHANICS,
-            selection_mode="multi",
-            default=[],
-            format_func=lambda m: t("promotion.mechanic." + m, lang),
-        )
+        mechanics = _mechanics(form, lang)
         channels = form.field(
             "channels",
             st.pills,
@@ -1064,6 +1054,9 @@ def report_form(p: Promo, live: pd.DataFrame, customers: pd.DataFrame | None) ->
                 for r in _items(row["region_ids"])
                 if p.user.allowed_regions is None or int(r) in p.user.allowed_regions
             ]
+        if st.session_state.get(form.key("region_for")) != promotion_id:  # a new promotion: its first region
+            form.reset("region_id", regions[0] if regions else None)
+            st.session_state[form.key("region_for")] = promotion_id
         region = form.field(
             "region_id",
             st.selectbox,

@@ -163,3 +163,26 @@ def test_an_executive_reads_but_cannot_post(app_env: Path) -> None:
     at = board_page("boss")
     options = at.segmented_control(key="board.view.zh").options
     assert "发布" not in options and "看板" in options
+
+
+def test_marketing_answers_and_closes_in_english(app_env: Path) -> None:
+    sales = view(board_page("duo"), "post")
+    field(sales, "selectbox", "region").set_value(2).run()
+    post(sales, "customer_feedback", "Late deliveries", "Three stores complain about late deliveries.")
+    post_id = app_db().scalar("SELECT post_id FROM posts")
+    at = board_page("mkthead", "en")
+    assert metric(at, "Owed by me") == "1"
+    at.button(key=f"board.card.field.{post_id}").click().run()
+    next(a for a in at.text_area if a.label == "Reply").input("We will check with logistics today.")
+    next(b for b in at.button if b.label == "Send reply").click().run()
+    assert at.success and at.success[0].value == "Reply sent."
+    next(r for r in at.radio if r.label == "Outcome").set_value("no_action")
+    next(b for b in at.button if b.label == "Close").click().run()
+    assert "Say why when no action is taken." in [e.value for e in at.error]
+    next(a for a in at.text_area if a.label == "Note").input("Deliveries are on time since Monday")
+    next(b for b in at.button if b.label == "Close").click().run()
+    assert at.success and at.success[0].value == "Closed."
+    assert app_db().rows("SELECT outcome, close_note FROM posts") == [
+        ("no_action", "Deliveries are on time since Monday")
+    ]
+    assert any("No action" in m.value for m in at.markdown)  # the close, in the thread

@@ -11,6 +11,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import app_db, open_app, page_path
+from tests.conftest import FIXTURES, write_sql
 
 
 def promotions_page(username: str, lang: str = "zh") -> AppTest:
@@ -120,3 +121,88 @@ def test_every_view_draws_for_marketing_in_both_languages(app_env: Path) -> None
         at = promotions_page("mkthead", lang)
         for name in ("board", "timeline", "queue", "draft", "report", "execution", "effects"):
             view(at, name, lang)
+
+
+def with_fixture() -> None:
+    """Add tests/fixtures/promotions.sql (promotions in every state) to the app's database."""
+    write_sql(app_db(), (FIXTURES / "promotions.sql").read_text(encoding="utf-8"))
+
+
+def test_a_sales_head_answers_a_consultation_for_their_region(app_env: Path) -> None:
+    with_fixture()  # promotion 11 (east and south snacks tasting) is in consultation
+    at = promotions_page("duo")
+    at.button(key="promo.card.11").click().run()
+    assert any(h.value == "华东华南零食试吃" for h in at.subheader)
+    form = next(f for f in at.get("form") if f.key == "promo.consult")
+    assert form is not None
+    next(r for r in at.radio if r.label == "意见").set_value("concern")
+    next(a for a in at.text_area if a.label == "说明").input("华东门店试吃人手不足")
+    next(b for b in at.button if b.label == "提交会商意见").click().run()
+    assert at.success and at.success[0].value == "会商意见已提交。"
+    answers = app_db().rows(
+        "SELECT region_id, answer, text FROM promotion_consultations WHERE promotion_id = 11"
+        " ORDER BY answered_at"
+    )
+    assert answers[-1] == (2, "concern", "华东门店试吃人手不足")  # duo answers for the east only
+
+
+def test_a_rep_reports_a_deviation_on_a_live_promotion(app_env: Path) -> None:
+    with_fixture()  # promotion 10 runs in the north and the east from 20 March to 9 April
+    at = view(promotions_page("rep"), "report")
+    key = "promo.report.{}.zh".format
+    at.selectbox(key=key("promotion_id")).set_value(10).run()
+    assert at.selectbox(key=key("region_id")).value == 1  # the rep's own region
+    at.toggle(key=key("as_planned")).set_value(False).run()
+    at.pills(key=key("deviations")).set_value(["price", "stock"]).run()
+    at.text_area(key=key("note")).input("特价未执行，赠品缺货")
+    at.button(key="promo.report.submit").click().run()
+    assert at.success and at.success[0].value == "执行反馈已提交。"
+    rows = app_db().rows(
+        "SELECT region_id, kind, as_planned, deviations, note FROM execution_reports"
+        " WHERE promotion_id = 10 AND note = '特价未执行，赠品缺货'"
+    )
+    assert rows == [(1, "status", False, ["price", "stock"], "特价未执行，赠品缺货")]
+
+
+def test_a_finished_promotion_shows_its_effect_in_english(app_env: Path) -> None:
+    with_fixture()  # promotion 14 ran 1-14 March in the north and the south
+    at = promotions_page("boss", "en")
+    at.toggle(key="promo.show_ended").set_value(False).run()
+    at.button(key="promo.card.14").click().run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["Sales uplift", "Extra revenue", "Cost", "ROI"]
+    assert next(m.value for m in at.metric if m.label == "Cost") == "¥6,000"  # its budget
+    assert at.warning  # the tiny fixture has few orders: the page says not to trust it
+
+
+def test_marketing_drafts_a_plan_with_an_owner_per_region_and_sends_it_for_consultation(
+    app_env: Path,
+) -> None:
+    with_fixture()  # people 6-9: the regions' sales heads and the national marketing head 吴霞
+    at = view(promotions_page("mkthead"), "draft")
+    key = "promo.draft.{}.zh".format
+    at.text_input(key=key("title_zh")).input("华东饮料五一买赠")
+    at.multiselect(key=key("region_ids")).set_value([2]).run()
+    at.selectbox(key=key("category_id")).set_value(1)
+    at.pills(key=key("mechanics")).set_value(["gift"])
+    at.pills(key=key("channels")).set_value(["supermarket"])
+    at.number_input(key=key("budget")).set_value(50000.0)
+    at.selectbox(key=key("owner_id")).set_value(9)
+    at.run()
+    at.selectbox(key=key("region_owner.2")).set_value(7)  # 孙丽, the east's sales head
+    at.text_area(key=key("monitoring_plan")).input("每周巡店检查赠品到位")
+    at.run()
+    at.button(key="promo.draft.submit").click().run()
+    assert at.success and at.success[0].value.startswith("方案已保存为草稿")
+    promotion_id = app_db().scalar("SELECT promotion_id FROM promotions WHERE title_zh = '华东饮料五一买赠'")
+    assert status(promotion_id) == "drafting"
+    owners = app_db().rows(
+        "SELECT part, region_id, person_id FROM promotion_owners WHERE promotion_id = ? ORDER BY part",
+        [promotion_id],
+    )
+    assert owners == [("overall", None, 9), ("region", 2, 7)]
+    at.button(key="promo.draft.open").click().run()
+    button(at, "发起会商").click().run()
+    assert at.success and at.success[0].value.startswith("已发起会商")
+    assert status(promotion_id) == "consulting"

@@ -85,14 +85,20 @@ def test_a_rep_is_refused_the_overview_by_address_and_does_not_see_it_listed(sha
     refused = page.get_by_test_id("stAlert").filter(has_text="Your role may not open the page")
     refused.wait_for(timeout=TIMEOUT)
     assert page.get_by_test_id("stMetric").count() == 0
-    assert nav_links(page) == ["Quick entry", "KPI definitions", "My account"]
+    assert nav_links(page) == [
+        "Quick entry",
+        "Shared information",
+        "Promotions",
+        "KPI definitions",
+        "My account",
+    ]
 
 
 def test_the_executive_sees_every_region(shared_server: str, browser) -> None:
     page = new_page(browser)
     sign_in(page, shared_server, "boss")
     wait_for_overview(page)
-    assert page.get_by_test_id("stMetric").count() == 11
+    assert page.get_by_test_id("stMetric").count() == 13  # 11 KPI tiles + 2 collaboration counts
     assert region_rows(page) == [*REGIONS, "合计"]
     placeholder, options = region_filter(page)
     assert placeholder == "全部区域"

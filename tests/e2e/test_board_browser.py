@@ -37,7 +37,10 @@ def test_a_rep_posts_a_competitor_price_cut_with_a_photo_from_a_phone(shared_ser
     settled(page)
     page.get_by_role("textbox", name="标题").fill("康师傅绿茶超市降价15%")
     page.get_by_role("textbox", name="内容").fill("华润万家(北京)本周起康师傅绿茶降价 15%，堆头加大。")
-    page.get_by_role("textbox", name="竞品").fill("康师傅")
+    competitor = page.get_by_role("textbox", name="竞品")
+    competitor.fill("康师傅")
+    competitor.press("Tab")
+    settled(page)  # the run the typed text started is over: the upload is not lost to it
     page.locator("input[type=file]").first.set_input_files(
         files=[{"name": "shelf.jpg", "mimeType": "image/jpeg", "buffer": shelf_photo()}]
     )

@@ -30,7 +30,7 @@ def tile_texts(page) -> list[str]:
 def test_overview_shows_tiles_and_funnel_then_switches_to_english(server: str, browser) -> None:
     page = open_overview(browser, server, DESKTOP)
     texts = tile_texts(page)
-    assert len(texts) == 11
+    assert len(texts) == 13  # 11 KPI tiles + overdue answers and unacknowledged plans
     assert any("销售收入" in t and "¥1.02万" in t for t in texts)
     assert page.get_by_test_id("stPlotlyChart").count() == 3
     SHOTS.mkdir(exist_ok=True)
@@ -52,7 +52,7 @@ def test_a_copied_link_opens_the_same_view(server: str, browser) -> None:
 
 def test_overview_on_a_phone(server: str, browser) -> None:
     page = open_overview(browser, server, PHONE)
-    assert len(tile_texts(page)) == 11
+    assert len(tile_texts(page)) == 13
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"horizontal scrolling: page is {width}px wide"
     SHOTS.mkdir(exist_ok=True)

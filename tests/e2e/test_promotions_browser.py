@@ -43,7 +43,7 @@ def test_a_request_from_a_phone_is_approved_from_the_queue(shared_server: str, b
 
     desk = browser.new_context(viewport=DESKTOP).new_page()
     sign_in(desk, f"{shared_server}/promotions", "mkthead")
-    desk.get_by_role("heading", name="促销管理：申请、会商、执行与效果").wait_for(timeout=TIMEOUT)
+    desk.get_by_role("heading", name="促销管理", exact=True).wait_for(timeout=TIMEOUT)
     desk.get_by_test_id("stButtonGroup").get_by_text("待审批", exact=True).click()
     desk.get_by_text("华东饮料应对竞品降价").first.wait_for(timeout=TIMEOUT)
     desk.get_by_role("button", name="查看并决策").first.click()
