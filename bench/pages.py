@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mktsales import board, entries, promotions
+from mktsales import entries, promotions
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.scope import Scope, period_range
@@ -44,7 +44,7 @@ def _overview(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
     from mktsales.ui import data
 
     data.reference_data(ctx.path, version)
-    counts = board.counts(ctx.db, user, scope, now=ctx.now)  # the collaboration tiles (not cached)
+    counts = data.board_counts(ctx.path, version, data.reads_marker(user), user, scope, data.minute(ctx.now))
     return data.overview(ctx.path, version, scope), counts
 
 
@@ -74,12 +74,17 @@ def _entry(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
 
 
 def _board(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:
-    """The board's default view: both lanes, unfiltered, and the count strip (not cached)."""
-    from mktsales.ui import data
+    """The board's default view: both lanes, unfiltered, and the count strip (cached per data
+    version, what the user has read, and the minute)."""
+    from mktsales.ui import board_view, data
 
     data.reference_data(ctx.path, version)
-    lanes = [board.posts(ctx.db, user, scope, direction=d, now=ctx.now) for d in ("field", "plan")]
-    return lanes, board.counts(ctx.db, user, scope, now=ctx.now)
+    reads, now = data.reads_marker(user), data.minute(ctx.now)
+    no_filters = tuple(sorted(board_view.NO_FILTERS.items()))
+    lanes = [
+        data.board_lane(ctx.path, version, reads, user, scope, now, d, no_filters) for d in ("field", "plan")
+    ]
+    return lanes, data.board_counts(ctx.path, version, reads, user, scope, now)
 
 
 def _promotions(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:

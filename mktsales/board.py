@@ -10,7 +10,7 @@ response metric, is a read of columns: see queries/board_facts.sql, the one defi
 Every write goes through ``Database.write`` as the user, audited; a form's idempotency key makes
 a resubmit save once; a write that conflicts is retried, and any other database failure becomes
 BoardFailed, so no raw DuckDB error reaches a page. Problems a user can fix come back together as
-BoardInvalid (entries.Problem, one per field); refusals of role or region raise AccessDenied.
+BoardInvalid (forms.Problem, one per field); refusals of role or region raise AccessDenied.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from mktsales import accounts, config, photos
 from mktsales.access import HEADS, MARKETING, SALES, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
-from mktsales.entries import Problem, new_key
+from mktsales.entries import new_key
+from mktsales.forms import FormInvalid, Problem, Read, tx_read
 from mktsales.i18n import t
 from mktsales.kpis import trend_scope
 from mktsales.queries import sql
@@ -98,22 +99,8 @@ class Posted:
     due_at: dt.datetime
 
 
-class BoardInvalid(ValueError):
-    """Input the user can fix: every problem found, each naming its field (entries.Problem)."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        return "; ".join(f"{p.field}: {p.message('en')}" for p in self.problems)
-
-    def fields(self) -> dict[str, list[Problem]]:
-        """The problems by field, for showing each next to its input."""
-        found: dict[str, list[Problem]] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, []).append(problem)
-        return found
+class BoardInvalid(FormInvalid):
+    """Input the user can fix: every problem found, each naming its field."""
 
 
 class BoardFailed(Exception):
@@ -239,7 +226,7 @@ class _Post:
         return self.row["closed_at"] is not None
 
 
-def _load(read: Callable[[str, list[Any]], list[tuple[Any, ...]]], post_id: int) -> _Post | None:
+def _load(read: Read, post_id: int) -> _Post | None:
     rows = read("SELECT p FROM posts p WHERE post_id = ?", [post_id])
     if not rows:
         return None
@@ -250,11 +237,10 @@ def _load(read: Callable[[str, list[Any]], list[tuple[Any, ...]]], post_id: int)
     return _Post(rows[0][0], regions, acked)
 
 
-def _tx_read(tx: Tx) -> Callable[[str, list[Any]], list[tuple[Any, ...]]]:
-    return lambda query, params: tx.execute(query, params).fetchall()
+_tx_read = tx_read
 
 
-def _visible_post(read: Callable[[str, list[Any]], list[tuple[Any, ...]]], user: User, post_id: int) -> _Post:
+def _visible_post(read: Read, user: User, post_id: int) -> _Post:
     """The post, when it exists (else BoardInvalid) and the user may see it (else AccessDenied)."""
     found = _load(read, post_id)
     if found is None:

@@ -31,6 +31,7 @@ from mktsales.access import User
 from mktsales.audit import Tx
 from mktsales.db import Database
 from mktsales.demo import LOST_REASONS, REJECT_REASONS
+from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
 from mktsales.i18n import t
 
 T = TypeVar("T")
@@ -97,48 +98,11 @@ _FIELDS = {
     "payment": ("order_id", "amount", "paid_on", "method"),
     "lead_update": ("lead_id", "action", "reason", "value"),
 }
-# Problem values that are codes, shown in the reader's language: value name -> key prefix.
-_CODE_VALUES = {"state": "lead_state."}
 
 
 # -- results and errors -------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a form: the field it belongs to and its message key with values.
-
-    Values are raw: amounts are numbers (the message formats them, ¥1,234.50), a lead's state is
-    its code; ``message(lang)`` renders the text.
-    """
-
-    field: str
-    key: str
-    values: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def message(self, lang: str) -> str:
-        """The message in ``lang``, its code values translated."""
-        shown = {
-            name: t(_CODE_VALUES[name] + value, lang) if name in _CODE_VALUES else value
-            for name, value in self.values.items()
-        }
-        return t(self.key, lang, **shown)
-
-
-class EntryInvalid(ValueError):
-    """A form the user can fix: every problem found, each naming its field."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        return "; ".join(f"{p.field}: {p.message('en')}" for p in self.problems)
-
-    def fields(self) -> dict[str, list[Problem]]:
-        """The problems by field, for showing each next to its input."""
-        found: dict[str, list[Problem]] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, []).append(problem)
-        return found
+class EntryInvalid(FormInvalid):
+    """A quick-entry form the user can fix: every problem found, each naming its field."""
 
 
 class EntryFailed(Exception):
@@ -182,26 +146,14 @@ def new_key() -> str:
 
 
 # -- checking a form -------------------------------------------------------------------------------
-class _Form:
-    """Collects the problems of one form while it is checked."""
+class _Form(Checker):
+    """Collects the problems of one entry form while it is checked."""
 
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, field: str, name: str, **values: Any) -> None:
-        self.problems.append(Problem(field, f"entry.error.{name}", values))
-
-    def done(self) -> None:
-        if self.problems:
-            raise EntryInvalid(self.problems)
+        super().__init__("entry.error.", EntryInvalid)
 
 
-# Reads for the checks: Database.rows outside the write lock, the transaction's cursor inside.
-Read = Callable[[str, list[Any]], list[tuple[Any, ...]]]
-
-
-def _tx_read(tx: Tx) -> Read:
-    return lambda sql, params: tx.execute(sql, params).fetchall()
+_tx_read = tx_read
 
 
 def _value(read: Read, sql: str, params: list[Any]) -> Any:

@@ -34,7 +34,7 @@ from mktsales import accounts, config, i18n
 from mktsales.access import MARKETING, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
-from mktsales.entries import Problem
+from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
 from mktsales.i18n import t
 from mktsales.queries import sql
 from mktsales.scope import Scope
@@ -118,22 +118,8 @@ class Reported(NamedTuple):
     duplicate: bool
 
 
-class PromotionInvalid(ValueError):
+class PromotionInvalid(FormInvalid):
     """A form the user can fix: every problem found, each naming its field."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        return "; ".join(f"{p.field}: {p.message('en')}" for p in self.problems)
-
-    def fields(self) -> dict[str, list[Problem]]:
-        """The problems by field, for showing each next to its input."""
-        found: dict[str, list[Problem]] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, []).append(problem)
-        return found
 
 
 def _shown(values: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -187,25 +173,14 @@ class PromotionFailed(Exception):
 
 
 # -- checking a form ---------------------------------------------------------------------------------
-class _Form:
-    """Collects the problems of one form while it is checked."""
+class _Form(Checker):
+    """Collects the problems of one promotion form while it is checked."""
 
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, field: str, name: str, **values: Any) -> None:
-        self.problems.append(Problem(field, f"promotion.error.{name}", values))
-
-    def done(self) -> None:
-        if self.problems:
-            raise PromotionInvalid(self.problems)
+        super().__init__("promotion.error.", PromotionInvalid)
 
 
-Read = Callable[[str, list[Any]], list[tuple[Any, ...]]]
-
-
-def _tx_read(tx: Tx) -> Read:
-    return lambda query, params: tx.execute(query, params).fetchall()
+_tx_read = tx_read
 
 
 def _blank(value: Any) -> bool:

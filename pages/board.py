@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mktsales import board, config, i18n, reference
+from mktsales import config, i18n, reference
 from mktsales.i18n import t
 from mktsales.ui import board_view, data, filters, nav
 
@@ -18,7 +18,7 @@ view = board_view.Board(
     user=user,
     lang=lang,
     scope=scope,
-    now=config.now(),
+    now=data.minute(config.now()),
     region_names=dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True)),
 )
 
@@ -68,4 +68,5 @@ elif chosen == "metrics":
 else:
     board_view.competitors(view)
 with strip.container():
-    board_view.count_strip(board.counts(db, user, scope, now=view.now), lang)
+    counts = data.board_counts(path, db.version(), data.reads_marker(user), user, scope, view.now)
+    board_view.count_strip(counts, lang)

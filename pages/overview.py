@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from mktsales import board, charts, config, display, i18n, kpis
+from mktsales import charts, config, display, i18n, kpis
 from mktsales.i18n import t
 from mktsales.ui import data, filters, nav, widgets
 
@@ -37,7 +37,9 @@ def live() -> None:
     )
     st.subheader(f":orange[{t('overview.sales', lang)}]")
     widgets.kpi_tiles(view, ("revenue", "collections", "win_rate", "attainment", "open_pipeline"), lang)
-    collaboration(board.counts(data.database(path), user, scope, now=config.now()))
+    collaboration(
+        data.board_counts(path, version, data.reads_marker(user), user, scope, data.minute(config.now()))
+    )
 
     st.plotly_chart(charts.funnel(kpis.funnel(view.current), lang), key="funnel")
     st.caption(display.handoff_caption(view.current, lang) + " · " + t("funnel.log_note", lang))

@@ -17,7 +17,7 @@ from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
 from mktsales.scope import Scope
-from mktsales.ui import fields, filters, widgets
+from mktsales.ui import data, fields, filters, widgets
 
 OPEN_KEY = "board.open"  # the post shown in full, instead of the lanes
 POST = "board.post."  # prefix of the posting form's values
@@ -87,6 +87,17 @@ def count_strip(counts: dict[str, int], lang: str) -> None:
 
 
 # -- the lanes ---------------------------------------------------------------------------------
+# The board's own filters as lane_filters returns them when nothing is chosen.
+NO_FILTERS: dict[str, Any] = {
+    "status": None,
+    "category": None,
+    "text": None,
+    "author": None,
+    "unread_only": False,
+    "owed_by_me": False,
+}
+
+
 def lane_filters(b: Board) -> dict[str, Any]:
     """The board's own filters (the sidebar's period, regions and categories apply too)."""
     lang = b.lang
@@ -207,9 +218,12 @@ def lanes(b: Board) -> None:
     """Both lanes side by side (stacked on a phone), filtered."""
     chosen = lane_filters(b)
     left, right = st.columns(2, gap="medium")
+    path, reads = str(config.db_path()), data.reads_marker(b.user)
     for column, direction in ((left, "field"), (right, "plan")):
         with column:
-            found = board.posts(b.db, b.user, b.scope, direction=direction, now=b.now, **chosen)
+            found = data.board_lane(
+                path, b.db.version(), reads, b.user, b.scope, b.now, direction, tuple(sorted(chosen.items()))
+            )
             lane(b, direction, found)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, config, entries, funnel, kpis, reference
+from mktsales import accounts, board, config, entries, funnel, kpis, reference
 from mktsales.access import User
 from mktsales.db import Database, DatabaseError
 from mktsales.i18n import t
@@ -133,3 +134,42 @@ def bookable_promotions(
 def updatable_leads(path: str, version: int, user: User) -> pd.DataFrame:
     """The leads a rep can move on in their regions: waiting MQLs first, then the oldest."""
     return entries.updatable_leads(database(path), user)
+
+
+# -- the board ---------------------------------------------------------------------------------------
+# Reading a post changes no reported number, so it does not bump the data version; what a user has
+# read is its own cache key (reads_marker), and "now" is taken to the minute (a post turns overdue
+# at most a minute late on screen).
+def reads_marker(user: User) -> tuple[int, str]:
+    """How many posts the user has read, and the last time: changes whenever they open a post."""
+    count, last = database(str(config.db_path())).rows(
+        "SELECT count(*), max(read_at) FROM post_reads WHERE user_id = ?", [user.user_id]
+    )[0]
+    return int(count), str(last)
+
+
+def minute(now: dt.datetime) -> dt.datetime:
+    return now.replace(second=0, microsecond=0)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def board_counts(
+    path: str, version: int, reads: tuple[int, str], user: User, scope: Scope, now: dt.datetime
+) -> dict[str, int]:
+    """The board's counts for the user (unread, owed by them, overdue, unacknowledged plans)."""
+    return board.counts(database(path), user, scope, now=now)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def board_lane(
+    path: str,
+    version: int,
+    reads: tuple[int, str],
+    user: User,
+    scope: Scope,
+    now: dt.datetime,
+    direction: str,
+    filters: tuple[tuple[str, Any], ...],
+) -> pd.DataFrame:
+    """One lane of the board with the board's own filters (status, category, text, ...)."""
+    return board.posts(database(path), user, scope, direction=direction, now=now, **dict(filters))

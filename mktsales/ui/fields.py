@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from mktsales import entries
+from mktsales import entries, forms
 from mktsales.i18n import LANGS, t
 from mktsales.ui import filters
 
@@ -51,11 +51,11 @@ class FormState:
             st.error(problem.message(self.lang), icon=":material/error:")
 
     def refuse(
-        self, problems: Iterable[entries.Problem], known: Iterable[str], aliases: dict[str, str] | None = None
+        self, problems: Iterable[forms.Problem], known: Iterable[str], aliases: dict[str, str] | None = None
     ) -> None:
         """Keep a refused submit's problems by field; unknown fields go to the top of the form."""
         names = set(known)
-        found: dict[str, list[entries.Problem]] = {}
+        found: dict[str, list[forms.Problem]] = {}
         for problem in problems:
             field = (aliases or {}).get(problem.field, problem.field)
             found.setdefault(field if field in names else "", []).append(problem)

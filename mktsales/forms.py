@@ -1,0 +1,77 @@
+"""What every form of the app shares (quick entry, the board, promotions): a Problem names a field
+and a message; FormInvalid carries all of a form's problems at once; a Checker collects them while
+the form is checked, inside or outside the write transaction (Read)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from mktsales.audit import Tx
+from mktsales.i18n import t
+
+# Problem values that are codes, shown in the reader's language: value name -> key prefix.
+CODE_VALUES = {"state": "lead_state."}
+
+# Reads for the checks: Database.rows outside the write lock, the transaction's cursor inside.
+Read = Callable[[str, list[Any]], list[tuple[Any, ...]]]
+
+
+def tx_read(tx: Tx) -> Read:
+    return lambda query, params: tx.execute(query, params).fetchall()
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a form: the field it belongs to and its message key with values.
+
+    Values are raw: amounts are numbers (the message formats them, ¥1,234.50), a lead's state is
+    its code; ``message(lang)`` renders the text.
+    """
+
+    field: str
+    key: str
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def message(self, lang: str) -> str:
+        """The message in ``lang``, its code values translated."""
+        shown = {
+            name: t(CODE_VALUES[name] + value, lang) if name in CODE_VALUES else value
+            for name, value in self.values.items()
+        }
+        return t(self.key, lang, **shown)
+
+
+class FormInvalid(ValueError):
+    """A form the user can fix: every problem found, each naming its field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "; ".join(f"{p.field}: {p.message('en')}" for p in self.problems)
+
+    def fields(self) -> dict[str, list[Problem]]:
+        """The problems by field, for showing each next to its input."""
+        found: dict[str, list[Problem]] = {}
+        for problem in self.problems:
+            found.setdefault(problem.field, []).append(problem)
+        return found
+
+
+class Checker:
+    """Collects the problems of one form while it is checked; done() raises them all at once."""
+
+    def __init__(self, prefix: str, error: type[FormInvalid]) -> None:
+        self.prefix = prefix  # of the message keys, e.g. "entry.error."
+        self.error = error
+        self.problems: list[Problem] = []
+
+    def add(self, field: str, name: str, **values: Any) -> None:
+        self.problems.append(Problem(field, self.prefix + name, values))
+
+    def done(self) -> None:
+        if self.problems:
+            raise self.error(self.problems)
