@@ -34,7 +34,7 @@ class Board:
     user: User
     lang: str
     scope: Scope
-    now: dt.datetime
+    now: dt.datetime  # for what is read and cached, to the end of the minute; writes take config.now()
     region_names: dict[int, str]
 
     def category(self, code: str) -> str:
@@ -247,11 +247,11 @@ def detail(b: Board, post_id: int) -> None:
     lang = b.lang
     st.button(t("boardpage.back", lang), on_click=_close_post, icon=":material/arrow_back:", key="board.back")
     try:
-        post = board.post_detail(b.db, b.user, post_id, now=b.now)
+        post = board.post_detail(b.db, b.user, post_id, now=config.now())
     except (PermissionError, KeyError, LookupError):
         st.warning(t("boardpage.not_found", lang), icon=":material/search_off:")
         return
-    board.mark_read(b.db, b.user, post_id, now=b.now)
+    board.mark_read(b.db, b.user, post_id, now=config.now())
     flash(lang)
     badges = [status_badge(post["status"], lang)]
     if post["priority"] == "urgent":
@@ -354,7 +354,7 @@ def _actions(b: Board, post: dict[str, Any]) -> None:
         key=f"board.ack.{post_id}",
         width="stretch",
     ):
-        _run(lambda: board.acknowledge(b.db, b.user, post_id, now=b.now), "boardpage.acked_done", lang)
+        _run(lambda: board.acknowledge(b.db, b.user, post_id, now=config.now()), "boardpage.acked_done", lang)
     if post.get("can_reply"):
         with st.form(f"board.reply.{post_id}", clear_on_submit=True, border=False):
             body = st.text_area(t("boardpage.reply", lang), height=90, max_chars=4000)
@@ -362,7 +362,7 @@ def _actions(b: Board, post: dict[str, Any]) -> None:
         if sent:
             key = hashlib.sha256(f"{post_id}|{b.user.user_id}|{body}|{_nonce('reply')}".encode()).hexdigest()
             _run(
-                lambda: board.reply(b.db, b.user, post_id, body, key=key, now=b.now),
+                lambda: board.reply(b.db, b.user, post_id, body, key=key, now=config.now()),
                 "boardpage.replied",
                 lang,
             )
@@ -383,14 +383,14 @@ def _actions(b: Board, post: dict[str, Any]) -> None:
                 done = st.form_submit_button(t("boardpage.close_button", lang), type="primary")
             if done:
                 _run(
-                    lambda: board.close(b.db, b.user, post_id, outcome, note, now=b.now),
+                    lambda: board.close(b.db, b.user, post_id, outcome, note, now=config.now()),
                     "boardpage.closed",
                     lang,
                 )
     if post.get("can_reopen") and st.button(
         t("boardpage.reopen", lang), icon=":material/undo:", key=f"board.reopen.{post_id}"
     ):
-        _run(lambda: board.reopen(b.db, b.user, post_id, now=b.now), "boardpage.reopened", lang)
+        _run(lambda: board.reopen(b.db, b.user, post_id, now=config.now()), "boardpage.reopened", lang)
 
 
 def _nonce(name: str) -> str:
@@ -624,7 +624,7 @@ def submit(b: Board, direction: str, values: dict[str, Any]) -> None:
     state.pop(POST + "failed", None)
     try:
         posted = board.post(
-            b.db, b.user, key=form.idempotency_key(shown), direction=direction, now=b.now, **values
+            b.db, b.user, key=form.idempotency_key(shown), direction=direction, now=config.now(), **values
         )
     except board.BoardInvalid as invalid:
         known = ("category", "region", "regions", "title", "body", "competitor", "customer_id", "product_id",

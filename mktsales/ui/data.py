@@ -138,8 +138,7 @@ def updatable_leads(path: str, version: int, user: User) -> pd.DataFrame:
 
 # -- the board ---------------------------------------------------------------------------------------
 # Reading a post changes no reported number, so it does not bump the data version; what a user has
-# read is its own cache key (reads_marker), and "now" is taken to the minute (a post turns overdue
-# at most a minute late on screen).
+# read is its own cache key (reads_marker), and "now" is taken to the end of its minute (minute).
 def reads_marker(user: User) -> tuple[int, str]:
     """How many posts the user has read, and the last time: changes whenever they open a post."""
     count, last = database(str(config.db_path())).rows(
@@ -149,7 +148,10 @@ def reads_marker(user: User) -> tuple[int, str]:
 
 
 def minute(now: dt.datetime) -> dt.datetime:
-    return now.replace(second=0, microsecond=0)
+    """``now`` taken up to the end of its minute: the cached board counts everything done so far
+    (a reply a second ago included), and a post may turn overdue on screen up to a minute early."""
+    floor = now.replace(second=0, microsecond=0)
+    return floor if floor == now else floor + dt.timedelta(minutes=1)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
