@@ -18,15 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import duckdb
 import pandas as pd
 
-from mktsales import accounts, config, photos
+from mktsales import accounts, config, forms, photos
 from mktsales.access import HEADS, MARKETING, SALES, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
@@ -189,24 +187,10 @@ def _write(
     on_constraint: Callable[[], T | None] | None = None,
 ) -> T:
     """Database.write as the user, conflicts retried, database failures made BoardFailed."""
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            return db.write(work, by=accounts.actor(user), data=data)
-        except duckdb.TransactionException as exc:
-            log.warning("board write conflict (attempt %d of %d): %s", attempt, WRITE_ATTEMPTS, exc)
-            if attempt == WRITE_ATTEMPTS:
-                raise BoardFailed(str(exc)) from exc
-            time.sleep(RETRY_PAUSE * attempt)
-        except duckdb.ConstraintException as exc:
-            found = on_constraint() if on_constraint is not None else None
-            if found is not None:
-                return found
-            log.exception("board write refused")
-            raise BoardFailed(str(exc)) from exc
-        except duckdb.Error as exc:
-            log.exception("board write failed")
-            raise BoardFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+    return forms.write(
+        db, work, by=accounts.actor(user), failed=BoardFailed, name="board", attempts=WRITE_ATTEMPTS,
+        pause=RETRY_PAUSE, data=data, on_constraint=on_constraint,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

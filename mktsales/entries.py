@@ -16,17 +16,15 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import time
 import uuid
 import weakref
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-import duckdb
 import pandas as pd
 
-from mktsales import accounts, config, summaries
+from mktsales import accounts, config, forms, summaries
 from mktsales.access import User
 from mktsales.audit import Tx
 from mktsales.db import Database
@@ -661,26 +659,11 @@ def _write(
     answers with the entry saved under it. Otherwise an id was stale (a row written some other way
     took it): the ids are worked out again and the write retried.
     """
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            return db.write(work, by=accounts.actor(user), maintained=True)  # summaries.changed below
-        except duckdb.TransactionException as exc:
-            log.warning("entry write conflict (attempt %d of %d): %s", attempt, WRITE_ATTEMPTS, exc)
-            if attempt == WRITE_ATTEMPTS:
-                raise EntryFailed(str(exc)) from exc
-            time.sleep(RETRY_PAUSE * attempt)
-        except duckdb.ConstraintException as exc:
-            found = on_constraint() if on_constraint is not None else None
-            if found is not None:
-                return found
-            log.warning("entry write refused (attempt %d of %d): %s", attempt, WRITE_ATTEMPTS, exc)
-            if on_constraint is None or attempt == WRITE_ATTEMPTS:
-                raise EntryFailed(str(exc)) from exc
-            _NEXT_IDS.pop(db, None)
-        except duckdb.Error as exc:
-            log.exception("entry write failed")
-            raise EntryFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+    return forms.write(
+        db, work, by=accounts.actor(user), failed=EntryFailed, name="entry", attempts=WRITE_ATTEMPTS,
+        pause=RETRY_PAUSE, maintained=True,  # summaries.changed is called by the work itself
+        on_constraint=on_constraint, retry_constraint=True, before_retry=lambda: _NEXT_IDS.pop(db, None),
+    )  # fmt: skip
 
 
 # Where each kind's new row goes: table and id column (a lead update changes an existing lead).

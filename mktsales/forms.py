@@ -5,11 +5,19 @@ the form is checked, inside or outside the write transaction (Read)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from mktsales.audit import Tx
+import duckdb
+
+from mktsales.audit import Actor, Tx
+from mktsales.db import Database
 from mktsales.i18n import t
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Problem values that are codes, shown in the reader's language: value name -> key prefix.
 CODE_VALUES = {"state": "lead_state."}
@@ -75,3 +83,50 @@ class Checker:
     def done(self) -> None:
         if self.problems:
             raise self.error(self.problems)
+
+
+def write(
+    db: Database,
+    work: Callable[[Tx], T],
+    *,
+    by: Actor,
+    failed: Callable[[str], Exception],
+    name: str,
+    attempts: int,
+    pause: float,
+    data: bool = True,
+    maintained: bool = False,  # the work keeps the summary tables itself (summaries.changed)
+    on_constraint: Callable[[], T | None] | None = None,
+    retry_constraint: bool = False,
+    before_retry: Callable[[], None] | None = None,
+) -> T:
+    """Database.write for a form's save: conflicts retried (``attempts`` times, ``pause`` seconds
+    times the attempt between them), any other database failure raised as ``failed`` (the form is
+    kept; the transaction was rolled back).
+
+    A constraint violation is first an idempotency key's: ``on_constraint`` answers with what was
+    saved under it. Otherwise, with ``retry_constraint``, a new id was taken by another writer:
+    ``before_retry`` forgets what was counted on and the write is tried again.
+    """
+    options: dict[str, bool] = {"maintained": True} if maintained else {"data": data}
+    for attempt in range(1, attempts + 1):
+        try:
+            return db.write(work, by=by, **options)
+        except duckdb.TransactionException as exc:
+            log.warning("%s write conflict (attempt %d of %d): %s", name, attempt, attempts, exc)
+            if attempt == attempts:
+                raise failed(str(exc)) from exc
+            time.sleep(pause * attempt)
+        except duckdb.ConstraintException as exc:
+            found = on_constraint() if on_constraint is not None else None
+            if found is not None:
+                return found
+            log.warning("%s write refused (attempt %d of %d): %s", name, attempt, attempts, exc)
+            if not retry_constraint or on_constraint is None or attempt == attempts:
+                raise failed(str(exc)) from exc
+            if before_retry is not None:
+                before_retry()
+        except duckdb.Error as exc:
+            log.exception("%s write failed", name)
+            raise failed(str(exc)) from exc
+    raise AssertionError("unreachable")

@@ -22,15 +22,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
-import duckdb
 import pandas as pd
 
-from mktsales import accounts, config, i18n
+from mktsales import accounts, config, forms, i18n
 from mktsales.access import MARKETING, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
@@ -396,25 +394,10 @@ def _write(
     A constraint violation is first an idempotency key's (``on_constraint`` answers with what was
     saved under it); otherwise a new id was taken by another writer, and the write is retried.
     """
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            return db.write(work, by=accounts.actor(user))
-        except duckdb.TransactionException as exc:
-            log.warning("promotion write conflict (attempt %d of %d): %s", attempt, WRITE_ATTEMPTS, exc)
-            if attempt == WRITE_ATTEMPTS:
-                raise PromotionFailed(str(exc)) from exc
-            time.sleep(RETRY_PAUSE * attempt)
-        except duckdb.ConstraintException as exc:
-            found = on_constraint() if on_constraint is not None else None
-            if found is not None:
-                return found
-            log.warning("promotion write refused (attempt %d of %d): %s", attempt, WRITE_ATTEMPTS, exc)
-            if on_constraint is None or attempt == WRITE_ATTEMPTS:
-                raise PromotionFailed(str(exc)) from exc
-        except duckdb.Error as exc:
-            log.exception("promotion write failed")
-            raise PromotionFailed(str(exc)) from exc
-    raise AssertionError("unreachable")
+    return forms.write(
+        db, work, by=accounts.actor(user), failed=PromotionFailed, name="promotion", attempts=WRITE_ATTEMPTS,
+        pause=RETRY_PAUSE, on_constraint=on_constraint, retry_constraint=True,
+    )  # fmt: skip
 
 
 class _NothingToWrite(Exception):
