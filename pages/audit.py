@@ -1,6 +1,6 @@
 """Audit trail (admins): every change, who made it and when, with the values before and after.
 
-Read-only by design: the page has filters and a download, and no way to change an entry.
+Read-only by design: the page has filters and downloads, and no way to change an entry.
 """
 
 import datetime as dt
@@ -9,7 +9,7 @@ import streamlit as st
 
 from mktsales import audit, config, i18n
 from mktsales.i18n import t
-from mktsales.ui import data, filters, nav
+from mktsales.ui import data, filters, nav, widgets
 
 SHOWN = 500  # rows on screen; the download has every matching row
 
@@ -34,16 +34,12 @@ start, end = picked[0], picked[1] + dt.timedelta(days=1)
 found = audit.search(db, start, end, actor=who, entity=entity, action=action)
 st.caption(t("audit.count", lang, n=len(found), shown=min(len(found), SHOWN)))
 columns = {c: t(f"audit.col.{c}", lang) for c in found.columns}
-st.dataframe(
-    found.head(SHOWN).fillna({"before": "", "after": ""}).rename(columns=columns),  # no "None" on screen
-    hide_index=True,
+widgets.table(  # secrets are masked in the log itself (audit.SECRET_COLUMNS), so in the file too
+    found.rename(columns=columns),
+    widgets.file_name(f"audit-{start}-{picked[1]}"),
+    lang,
+    "audit",
+    exportable=user.can(widgets.EXPORT),
+    shown=found.head(SHOWN).fillna({"before": "", "after": ""}).rename(columns=columns),  # no "None"
     column_config={columns["logged_at"]: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
-)
-st.download_button(
-    t("audit.download", lang),
-    found.rename(columns=columns).to_csv(index=False).encode("utf-8-sig"),
-    file_name=f"mktsales-audit-{start}-{picked[1]}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    disabled=found.empty,
 )

@@ -4,7 +4,7 @@ import streamlit as st
 
 from mktsales import config, i18n, reference
 from mktsales.i18n import t
-from mktsales.ui import board_view, data, filters, nav
+from mktsales.ui import board_view, data, filters, nav, widgets
 
 lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
 user = nav.guard("board", lang)
@@ -20,6 +20,7 @@ view = board_view.Board(
     scope=scope,
     now=data.minute(config.now()),
     region_names=dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True)),
+    export=widgets.Export.build(user, "board", scope, regions),
 )
 
 st.title(t("boardpage.title", lang))

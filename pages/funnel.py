@@ -1,7 +1,5 @@
 """Funnel: where the two tracks leak, who owns each leak, and how fast the handoff happens."""
 
-import datetime as dt
-
 import streamlit as st
 
 from mktsales import charts, config, funnel, i18n
@@ -9,7 +7,7 @@ from mktsales.i18n import t
 from mktsales.ui import data, filters, funnel_view, nav, widgets
 
 lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
-nav.guard("funnel", lang)
+user = nav.guard("funnel", lang)
 scope = st.session_state["scope"]
 path = str(config.db_path())
 version = data.database(path).version()
@@ -31,6 +29,7 @@ view = filters.page_choice(
     help=t("fun.view_help", lang),
 )
 cohort = view == "cohort"
+export = widgets.Export.build(user, f"funnel-{view}", scope, regions)
 st.caption(funnel_view.caption(scope, cohort, as_of, lang))
 page = data.funnel_page(path, version, scope, cohort, as_of, target)
 stages = page["stages"]
@@ -46,7 +45,7 @@ leak = funnel_view.biggest_leak(stages, lang)
 if leak:
     st.warning(leak, icon=":material/water_drop:")
 with st.expander(t("fun.steps", lang)):
-    funnel_view.steps_table(stages, lang)
+    funnel_view.steps_table(stages, lang, export)
 
 # -- 2. the handoff --------------------------------------------------------------------------------
 st.subheader(t("fun.handoff", lang))
@@ -54,12 +53,12 @@ st.caption(t("fun.handoff_intro", lang, target=i18n.hours(target, lang)))
 funnel_view.handoff_tiles(page["handoff"], lang)
 if len(page["handoff"]) > 2:  # more than one region and the total
     st.markdown(f"**{t('fun.handoff_by_region', lang)}**")
-    funnel_view.handoff_table(page["handoff"], names, lang)
+    funnel_view.handoff_table(page["handoff"], names, lang, export)
 left, right = st.columns(2)
 with left.expander(t("fun.waiting_list", lang, n=len(page["waiting"]))):
-    funnel_view.waiting_table(page["waiting"], names, lang)
+    funnel_view.waiting_table(page["waiting"], names, lang, export)
 with right.expander(t("fun.rejections", lang, n=int(page["rejections"]["count"].sum()))):
-    funnel_view.rejections_table(page["rejections"], names, lang)
+    funnel_view.rejections_table(page["rejections"], names, lang, export)
 
 # -- 3. breakdown ----------------------------------------------------------------------------------
 st.subheader(t("fun.breakdown", lang))
@@ -83,13 +82,13 @@ with st.container(horizontal=True, gap="small"):
         format_func=lambda r: t(f"fun.rate.{r}", lang),
     )
 split = data.funnel_breakdown(path, version, scope, by, cohort, as_of)
-funnel_view.breakdown_table(split, by, names, lang)
+funnel_view.breakdown_table(split, by, names, lang, export)
 funnel_view.breakdown_chart(split, by, rate, names, lang)
 
 # -- 4. time in stage ------------------------------------------------------------------------------
 st.subheader(t("fun.time", lang))
 st.caption(t("fun.time_caption", lang))
-funnel_view.time_in_stage(page["time"], names, lang)
+funnel_view.time_in_stage(page["time"], names, lang, export)
 
 # -- 5. trend --------------------------------------------------------------------------------------
 st.plotly_chart(charts.conversion_trend(page["trend"], lang), key="conversion_trend")
@@ -108,10 +107,12 @@ stage = filters.page_choice(
 )
 leads = funnel_view.lead_list(data.stage_leads(path, version, scope, stage, cohort, as_of), names, lang)
 st.caption(t("fun.leads_count", lang, n=len(leads), shown=min(len(leads), funnel_view.SHOWN)))
-st.dataframe(
-    funnel_view.lead_rows_for_screen(leads, lang),
-    hide_index=True,
+widgets.table(  # the screen shows the first SHOWN rows, the downloads every lead of the stage
+    leads,
+    export.name(f"leads-{stage}"),
+    lang,
+    "funnel.leads",
+    exportable=export.allowed,
+    shown=funnel_view.lead_rows_for_screen(leads, lang),
     column_config=funnel_view.lead_columns(lang),
 )
-last_day = scope.end - dt.timedelta(days=1)
-widgets.downloads(leads, f"mktsales-{view}-{stage}-{scope.start}-{last_day}", lang, key="stage_leads")

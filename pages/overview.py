@@ -50,7 +50,7 @@ def live() -> None:
         st.caption(t("trend.partial_note", lang))
 
     st.subheader(t("overview.regions", lang))
-    widgets.region_table(view, regions, lang)
+    widgets.region_table(view, regions, lang, widgets.Export.build(user, "overview", scope, regions))
     st.caption(t("overview.regions_caption", lang))
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from mktsales import config, i18n, promotions, reference
 from mktsales.i18n import t
-from mktsales.ui import data, filters, nav, promotion_view
+from mktsales.ui import data, filters, nav, promotion_view, widgets
 
 lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
 user = nav.guard("promotions", lang)
@@ -24,6 +24,7 @@ view = promotion_view.Promo(
     scope=scope,
     now=config.now(),
     region_names=dict(zip(regions["region_id"], regions[f"name_{lang}"], strict=True)),
+    export=widgets.Export.build(user, "promotions", scope, regions),
     category_names=dict(zip(categories["category_id"], categories[f"name_{lang}"], strict=True)),
 )
 

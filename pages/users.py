@@ -6,7 +6,7 @@ import streamlit as st
 from mktsales import accounts, config, i18n
 from mktsales.access import PERMISSIONS, ROLES
 from mktsales.i18n import t
-from mktsales.ui import data, filters, nav
+from mktsales.ui import data, filters, nav, widgets
 
 lang = st.session_state.get(filters.LANG_KEY) or i18n.DEFAULT_LANG
 admin = nav.guard("users", lang)
@@ -51,13 +51,18 @@ table = pd.DataFrame(
         ],
         t("account.email", lang): listing["email"].fillna(""),  # Streamlit writes "None" in English
         t("users.active", lang): listing["active"],
-        t("users.locked_until", lang): pd.to_datetime(listing["locked_until"])
-        .dt.strftime("%Y-%m-%d %H:%M")
-        .fillna(""),
+        t("users.locked_until", lang): pd.to_datetime(listing["locked_until"]),
         t("users.demo", lang): listing["demo"],
     }
+)  # never a password hash or a session token: the downloads hold exactly these columns
+widgets.table(
+    table,
+    widgets.file_name("users"),
+    lang,
+    "users",
+    exportable=admin.can(widgets.EXPORT),
+    column_config={t("users.locked_until", lang): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
 )
-st.dataframe(table, hide_index=True)
 
 new_tab, edit_tab, password_tab, matrix_tab = st.tabs(
     [t("users.new", lang), t("users.edit", lang), t("users.password", lang), t("users.matrix", lang)]

@@ -36,9 +36,24 @@ class Board:
     scope: Scope
     now: dt.datetime  # for what is read and cached, to the end of the minute; writes take config.now()
     region_names: dict[int, str]
+    export: widgets.Export  # the downloads under every table
 
     def category(self, code: str) -> str:
         return t(f"post_category.{code}", self.lang)
+
+    def table(
+        self, frame: pd.DataFrame, name: str, shown: Any = None, *, scoped: bool = True, **kwargs: Any
+    ) -> None:
+        """A data table of the board with its downloads (file name and widget keys from ``name``)."""
+        widgets.table(
+            frame,
+            self.export.name(name, scoped=scoped),
+            self.lang,
+            f"board.{name}",
+            exportable=self.export.allowed,
+            shown=shown,
+            **kwargs,
+        )
 
 
 def when(value: Any, lang: str) -> str:
@@ -286,7 +301,7 @@ def detail(b: Board, post_id: int) -> None:
             _, data = board.photo(b.db, b.user, photo_id)
             column.image(data, width="stretch")
     if post.get("needs_ack"):
-        _acks(post, lang)
+        _acks(b, post)
     _thread(post, lang)
     _actions(b, post)
 
@@ -306,7 +321,9 @@ def _links(post: dict[str, Any], lang: str) -> list[str]:
     return links
 
 
-def _acks(post: dict[str, Any], lang: str) -> None:
+def _acks(b: Board, post: dict[str, Any]) -> None:
+    """Which regions have acknowledged a plan, by whom and when."""
+    lang = b.lang
     st.markdown(f"**{t('boardpage.acks', lang)}**")
     rows = [
         {
@@ -319,7 +336,7 @@ def _acks(post: dict[str, Any], lang: str) -> None:
         }
         for a in post["acks"]
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    b.table(pd.DataFrame(rows), f"post{int(post['post_id'])}-acks", scoped=False)
 
 
 def _thread(post: dict[str, Any], lang: str) -> None:
@@ -678,7 +695,8 @@ def metrics(b: Board) -> None:
     st.plotly_chart(charts.response_trend(trend, lang), key="board.trend")
     by_category = board.response_by(b.db, b.scope, "category", now=b.now)
     st.markdown(f"**{t('boardpage.by_category', lang)}**")
-    st.dataframe(_category_table(by_category, lang), hide_index=True)
+    by_category = _category_table(by_category, lang)
+    b.table(by_category, "response-by-category", _category_formats(by_category, lang))
     volume = board.field_volume(b.db, b.scope)
     st.plotly_chart(charts.field_volume(volume, lang), key="board.volume")
     st.caption(t("boardpage.volume_help", lang))
@@ -691,14 +709,27 @@ def _num(value: Any) -> float | None:
 
 
 def _category_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Response times per direction and category: raw hours and shares (formatted on screen)."""
     return pd.DataFrame(
         {
             t("boardpage.direction", lang): [t(f"post_direction.{d}", lang) for d in frame["direction"]],
             t("boardpage.category", lang): [t(f"post_category.{c}", lang) for c in frame["key"]],
             t("boardpage.posts", lang): frame["posts"].astype(int),
-            t("boardpage.median_hours", lang): [i18n.hours(_num(v), lang) for v in frame["median_hours"]],
-            t("boardpage.p90_hours", lang): [i18n.hours(_num(v), lang) for v in frame["p90_hours"]],
-            t("boardpage.within_target", lang): [i18n.percent(_num(v), lang) for v in frame["within_target"]],
+            t("boardpage.median_hours", lang): [_num(v) for v in frame["median_hours"]],
+            t("boardpage.p90_hours", lang): [_num(v) for v in frame["p90_hours"]],
+            t("boardpage.within_target", lang): [_num(v) for v in frame["within_target"]],
+        }
+    )
+
+
+def _category_formats(table: pd.DataFrame, lang: str) -> Any:
+    """The category table as the screen shows it: hours and percentages in the user's language."""
+    hours = lambda v: i18n.hours(_num(v), lang)  # noqa: E731
+    return table.style.format(
+        {
+            t("boardpage.median_hours", lang): hours,
+            t("boardpage.p90_hours", lang): hours,
+            t("boardpage.within_target", lang): lambda v: i18n.percent(_num(v), lang),
         }
     )
 
@@ -718,7 +749,7 @@ def targets_editor(b: Board) -> None:
                 t("boardpage.target_hours", lang): current["hours"],
             }
         )
-        st.dataframe(shown, hide_index=True)
+        b.table(shown, "response-targets", scoped=False)
         pairs = list(current[["direction", "category"]].drop_duplicates().itertuples(index=False, name=None))
         with st.form("board.target", border=False):
             pair = st.selectbox(
@@ -756,14 +787,14 @@ def competitors(b: Board) -> None:
     if found.empty:
         st.info(t("boardpage.no_competitors", lang), icon=":material/inbox:")
         return
-    shown = pd.DataFrame(
+    last_at = t("boardpage.last_at", lang)
+    table = pd.DataFrame(
         {
             t("boardpage.competitor", lang): found["competitor"],
             t("boardpage.posts", lang): found["posts"].astype(int),
-            t("boardpage.last_at", lang): [when(v, lang) for v in found["last_at"]],
-            t("boardpage.regions", lang): found["regions"],
+            last_at: found["last_at"],
+            t("boardpage.regions", lang): found["regions" if lang == "zh" else "regions_en"],
             t("boardpage.latest_title", lang): found["latest_title"],
         }
     )
-    st.dataframe(shown, hide_index=True)
-    widgets.downloads(shown, "competitors", lang, "board.competitors")
+    b.table(table, "competitors", table.style.format({last_at: lambda v: when(v, lang)}))

@@ -13,7 +13,7 @@ import streamlit as st
 from mktsales import charts, i18n
 from mktsales.i18n import t
 from mktsales.scope import Scope
-from mktsales.ui import filters
+from mktsales.ui import filters, widgets
 
 SHOWN = 500  # lead rows on screen; the downloads have them all
 RATES = ("lead_to_won", "mql_rate", "sal_rate", "opportunity_rate", "win_rate")
@@ -109,11 +109,15 @@ def biggest_leak(stages: pd.DataFrame, lang: str) -> str | None:
     )
 
 
+def _table(frame: pd.DataFrame, name: str, lang: str, export: widgets.Export, shown: Any = None) -> None:
+    widgets.table(frame, export.name(name), lang, f"funnel.{name}", exportable=export.allowed, shown=shown)
+
+
 def _formatted(frame: pd.DataFrame, formats: dict[str, Callable[[Any], str]]) -> Any:
     return frame.style.format({c: (lambda v, f=f: f(None if _missing(v) else v)) for c, f in formats.items()})
 
 
-def steps_table(stages: pd.DataFrame, lang: str) -> None:
+def steps_table(stages: pd.DataFrame, lang: str, export: widgets.Export) -> None:
     """Each step: from, reached, conversion, dropped, and which track owns the drop."""
     frame = stages.reset_index(drop=True)
     rows = [
@@ -129,18 +133,13 @@ def steps_table(stages: pd.DataFrame, lang: str) -> None:
     ]
     table = pd.DataFrame(rows)
     count = lambda v: i18n.count(v, lang)  # noqa: E731
-    st.dataframe(
-        _formatted(
-            table,
-            {
-                t("fun.col.from", lang): count,
-                t("fun.col.to", lang): count,
-                t("fun.col.conversion", lang): lambda v: i18n.percent(v, lang),
-                t("fun.col.drop", lang): count,
-            },
-        ),
-        hide_index=True,
-    )
+    formats = {
+        t("fun.col.from", lang): count,
+        t("fun.col.to", lang): count,
+        t("fun.col.conversion", lang): lambda v: i18n.percent(v, lang),
+        t("fun.col.drop", lang): count,
+    }
+    _table(table, "steps", lang, export, _formatted(table, formats))
 
 
 # -- handoff ---------------------------------------------------------------------------------------
@@ -193,17 +192,17 @@ def _header(column: str, lang: str) -> str:
     return t("fun.col.within_target" if column == "decided_within_target" else f"fun.col.{column}", lang)
 
 
-def handoff_table(handoff: pd.DataFrame, names: Names, lang: str) -> None:
+def handoff_table(handoff: pd.DataFrame, names: Names, lang: str, export: widgets.Export) -> None:
     """The handoff per region, the total last."""
     frame = handoff.sort_values("region_id", key=lambda r: r.eq(TOTAL))
     table = pd.DataFrame({t("col.region", lang): [names.region(r) for r in frame["region_id"]]})
     for column, _kind in HANDOFF_COLUMNS:
         table[_header(column, lang)] = list(frame[column])
     formats = {_header(c, lang): (lambda v, k=k: _FORMAT[k](v, lang)) for c, k in HANDOFF_COLUMNS}
-    st.dataframe(_formatted(table, formats), hide_index=True)
+    _table(table, "handoff", lang, export, _formatted(table, formats))
 
 
-def waiting_table(waiting: pd.DataFrame, names: Names, lang: str) -> None:
+def waiting_table(waiting: pd.DataFrame, names: Names, lang: str, export: widgets.Export) -> None:
     """The MQLs no one in sales has decided on yet, oldest first."""
     if waiting.empty:
         st.caption(t("fun.none", lang))
@@ -214,14 +213,15 @@ def waiting_table(waiting: pd.DataFrame, names: Names, lang: str) -> None:
             t("lead.region", lang): [names.region(r) for r in waiting["region_id"]],
             t("lead.source", lang): [names.code("source", s) for s in waiting["source"]],
             t("lead.mql_at", lang): waiting["mql_at"],
-            t("fun.col.age", lang): [i18n.hours(h, lang) for h in waiting["age_hours"]],
+            t("fun.col.age", lang): waiting["age_hours"],
             t("fun.col.overdue", lang): waiting["overdue"].astype(bool),
         }
     )
-    st.dataframe(table, hide_index=True)
+    shown = table.assign(**{t("fun.col.age", lang): [i18n.hours(h, lang) for h in waiting["age_hours"]]})
+    _table(table, "waiting", lang, export, shown)  # the screen reads "264 h", the file has 264
 
 
-def rejections_table(rejections: pd.DataFrame, names: Names, lang: str) -> None:
+def rejections_table(rejections: pd.DataFrame, names: Names, lang: str, export: widgets.Export) -> None:
     """Rejected MQLs per reason, most frequent first, with a column per region."""
     if rejections.empty or not rejections["count"].sum():
         st.caption(t("fun.none", lang))
@@ -234,7 +234,7 @@ def rejections_table(rejections: pd.DataFrame, names: Names, lang: str) -> None:
     pivot = pivot.sort_values(t("col.total", lang), ascending=False)
     pivot.index = [names.code("reject", r) for r in pivot.index]
     pivot.index.name = t("fun.col.reason", lang)
-    st.dataframe(pivot.reset_index(), hide_index=True)
+    _table(pivot.reset_index(), "rejections", lang, export)
 
 
 # -- breakdown -------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def _eligible(groups: pd.DataFrame) -> pd.Series:
     return big if big.any() else pd.Series(True, index=groups.index)
 
 
-def breakdown_table(split: pd.DataFrame, by: str, names: Names, lang: str) -> None:
+def breakdown_table(split: pd.DataFrame, by: str, names: Names, lang: str, export: widgets.Export) -> None:
     """Counts and conversions per group, sortable, the best value of each rate green, the worst red."""
     rows = split.to_dict("records")
     table = pd.DataFrame({t(f"fun.by.{by}", lang): [group_label(r, by, names) for r in rows]})
@@ -283,7 +283,7 @@ def breakdown_table(split: pd.DataFrame, by: str, names: Names, lang: str) -> No
         .apply(highlight, subset=rate_headers)
         .apply(lambda row: ["font-weight: 600" if row.name == total_row else ""] * len(row), axis=1)
     )
-    st.dataframe(styled, hide_index=True)
+    _table(table, f"by-{by}", lang, export, styled)
     st.caption(t("fun.breakdown_caption", lang, n=MIN_GROUP_LEADS))
 
 
@@ -335,7 +335,7 @@ def breakdown_chart(split: pd.DataFrame, by: str, rate: str, names: Names, lang:
 TIME_COLUMNS = ("lead_to_mql", "mql_to_decision", "sal_to_opportunity", "opportunity_to_close", "lead_to_won")
 
 
-def time_in_stage(frame: pd.DataFrame, names: Names, lang: str) -> None:
+def time_in_stage(frame: pd.DataFrame, names: Names, lang: str, export: widgets.Export) -> None:
     """Median days per stage by region (chart, then the table with the total)."""
     ordered = frame.sort_values("region_id", key=lambda r: r.eq(TOTAL))
     labels = [names.region(r) for r in ordered["region_id"]]
@@ -344,7 +344,13 @@ def time_in_stage(frame: pd.DataFrame, names: Names, lang: str) -> None:
     for column in TIME_COLUMNS:
         table[t(f"fun.time.{column}", lang)] = list(ordered[column])
     days = lambda v: t("unit.none", lang) if v is None else f"{v:.1f}"  # noqa: E731
-    st.dataframe(_formatted(table, {t(f"fun.time.{c}", lang): days for c in TIME_COLUMNS}), hide_index=True)
+    _table(
+        table,
+        "time-in-stage",
+        lang,
+        export,
+        _formatted(table, {t(f"fun.time.{c}", lang): days for c in TIME_COLUMNS}),
+    )
 
 
 # -- the leads behind a stage ----------------------------------------------------------------------

@@ -51,9 +51,24 @@ class Promo:
     now: dt.datetime
     region_names: dict[int, str]
     category_names: dict[int, str]
+    export: widgets.Export  # the downloads under every table
 
     def title(self, row: Any) -> str:
         return str(row.get(f"title_{self.lang}") or row.get("title_zh") or "")
+
+    def table(
+        self, frame: pd.DataFrame, name: str, shown: Any = None, *, scoped: bool = True, **kwargs: Any
+    ) -> None:
+        """A data table of the page with its downloads (file name and widget keys from ``name``)."""
+        widgets.table(
+            frame,
+            self.export.name(name, scoped=scoped),
+            self.lang,
+            f"promo.{name}",
+            exportable=self.export.allowed,
+            shown=shown,
+            **kwargs,
+        )
 
 
 def views_for(user: User) -> list[str]:
@@ -467,10 +482,15 @@ def _consultations(p: Promo, found: dict[str, Any]) -> None:
                 t("promopage.answer", lang): t("promotion.answer." + answer, lang) if answer else "—",
                 t("promopage.answer_text", lang): c.get("text") or "",
                 t("promopage.answered_by", lang): c.get("by") or "",
-                t("promopage.answered_at", lang): "" if c.get("at") is None else str(c["at"])[:16],
+                t("promopage.answered_at", lang): c.get("at"),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    p.table(
+        pd.DataFrame(rows),
+        f"{int(found['promotion_id'])}-consultation",
+        scoped=False,
+        column_config={t("promopage.answered_at", lang): _MINUTES},
+    )
     mine = [int(r) for r in (found.get("can") or {}).get("consult_regions") or []]
     if found["status"] == "consulting" and mine:
         with st.form("promo.consult", border=True):
@@ -499,7 +519,15 @@ def _reports(p: Promo, found: dict[str, Any]) -> None:
     lang = p.lang
     frame = pd.DataFrame(reports)
     st.markdown(f"**{t('promopage.reports', lang, n=len(frame))}**")
-    st.dataframe(report_table(frame, p), hide_index=True)
+    p.table(
+        report_table(frame, p),
+        f"{int(found['promotion_id'])}-reports",
+        scoped=False,
+        column_config={t("promopage.reported_at", lang): _MINUTES},
+    )
+
+
+_MINUTES = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
 
 
 def report_table(frame: pd.DataFrame, p: Promo) -> pd.DataFrame:
@@ -516,7 +544,7 @@ def report_table(frame: pd.DataFrame, p: Promo) -> pd.DataFrame:
     records = frame.to_dict("records")
     return pd.DataFrame(
         {
-            t("promopage.reported_at", lang): [str(r.get("reported_at"))[:16] for r in records],
+            t("promopage.reported_at", lang): [r.get("reported_at") for r in records],
             t("promopage.region", lang): [p.region_names.get(int(r["region_id"]), "") for r in records],
             t("promopage.reported_by", lang): [r.get("by") or r.get("by_name") or "" for r in records],
             t("promopage.source", lang): [
@@ -597,6 +625,45 @@ def _band_short(row: dict[str, Any], lang: str) -> str:
     return f"{i18n.signed_percent(low, lang)} ~ {i18n.signed_percent(high, lang)}"
 
 
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def effects_table(records: list[dict[str, Any]], p: Promo) -> pd.DataFrame:
+    """The measured promotions with raw numbers (uplift and ROI as fractions, money in yuan)."""
+    lang = p.lang
+    return pd.DataFrame(
+        {
+            t("promopage.promotion", lang): [p.title(r) for r in records],
+            t("promopage.status", lang): [t("promotion.status." + r["status"], lang) for r in records],
+            t("promopage.uplift", lang): [_number(r.get("uplift")) for r in records],
+            t("promopage.band_short", lang): [_band_short(r, lang) for r in records],
+            t("promopage.incremental_revenue", lang): [
+                _number(r.get("incremental_revenue")) for r in records
+            ],
+            t("promopage.cost", lang): [_number(r.get("cost")) for r in records],
+            t("promopage.roi", lang): [_number(r.get("roi")) for r in records],
+            t("promopage.caveats", lang): [
+                "、".join(t("effect.short." + n, lang) for n in _items(r.get("notes"))) for r in records
+            ],
+        }
+    )
+
+
+def _effect_formats(table: pd.DataFrame, lang: str) -> Any:
+    """The effects table as the screen shows it: signed percentages and money in the user's language."""
+    signed = lambda v: i18n.signed_percent(_number(v), lang) or "—"  # noqa: E731
+    money = lambda v: i18n.money(_number(v), lang)  # noqa: E731
+    return table.style.format(
+        {
+            t("promopage.uplift", lang): signed,
+            t("promopage.incremental_revenue", lang): money,
+            t("promopage.cost", lang): money,
+            t("promopage.roi", lang): signed,
+        }
+    )
+
+
 def effects(p: Promo) -> None:
     """Every measured promotion in scope: uplift with its band, incremental revenue, ROI, caveats."""
     lang = p.lang
@@ -606,24 +673,8 @@ def effects(p: Promo) -> None:
         st.info(t("promopage.no_effects", lang), icon=":material/inbox:")
         return
     records = found.to_dict("records")
-    table = pd.DataFrame(
-        {
-            t("promopage.promotion", lang): [p.title(r) for r in records],
-            t("promopage.status", lang): [t("promotion.status." + r["status"], lang) for r in records],
-            t("promopage.uplift", lang): [i18n.signed_percent(r.get("uplift"), lang) or "—" for r in records],
-            t("promopage.band_short", lang): [_band_short(r, lang) for r in records],
-            t("promopage.incremental_revenue", lang): [
-                i18n.money(r.get("incremental_revenue"), lang) for r in records
-            ],
-            t("promopage.cost", lang): [i18n.money(r.get("cost"), lang) for r in records],
-            t("promopage.roi", lang): [i18n.signed_percent(r.get("roi"), lang) or "—" for r in records],
-            t("promopage.caveats", lang): [
-                "、".join(t("effect.short." + n, lang) for n in _items(r.get("notes"))) for r in records
-            ],
-        }
-    )
-    st.dataframe(table, hide_index=True)
-    widgets.downloads(table, "promotion-effects", lang, "promo.effects")
+    table = effects_table(records, p)
+    p.table(table, "effects", _effect_formats(table, lang))
     ids = [int(r["promotion_id"]) for r in records]
     titles = {int(r["promotion_id"]): p.title(r) for r in records}
     chosen = st.selectbox(
@@ -654,8 +705,7 @@ def execution(p: Promo) -> None:
     if not found.empty:
         table = report_table(found, p)
         table.insert(0, t("promopage.promotion", lang), [p.title(r) for r in found.to_dict("records")])
-        st.dataframe(table, hide_index=True)
-        widgets.downloads(table, "promotion-deviations", lang, "promo.deviations")
+        p.table(table, "deviations", column_config={t("promopage.reported_at", lang): _MINUTES})
 
 
 # -- forms -------------------------------------------------------------------------------------------------
