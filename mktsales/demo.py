@@ -1337,6 +1337,28 @@ def _finish(ctx: _Ctx, cur: Tx, seed: int) -> dict[str, int]:
     return counts
 
 
+OWN_DATA = "own_data"  # meta key: a company's own database (made by ``init``), never filled with demo data
+
+
+def is_own(db: Database) -> bool:
+    """True for a database made for a company's own data: the app never builds the demo into it."""
+    return bool(db.scalar("SELECT count(*) FROM meta WHERE key = ?", [OWN_DATA]))
+
+
+def mark_own(db: Database, by: Actor) -> None:
+    """Mark ``db`` as a company's own database (``python -m mktsales init``)."""
+    if is_own(db):
+        return
+    db.write(
+        lambda tx: (
+            tx.execute("INSERT INTO meta VALUES (?, ?)", [OWN_DATA, dt.datetime.now().isoformat()]),
+            tx.audit("database", None, "init"),
+        ),
+        by=by,
+        data=False,
+    )
+
+
 def is_demo(db: Database) -> bool:
     """True when the file holds a complete demo build."""
     return bool(db.scalar("SELECT count(*) FROM meta WHERE key = 'demo_seed'"))

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, board, config, entries, funnel, kpis, reference
+from mktsales import accounts, backup, board, config, entries, funnel, kpis, reference
 from mktsales.access import User
 from mktsales.db import Database, DatabaseError
 from mktsales.i18n import t
@@ -27,7 +27,7 @@ def database(path: str) -> Database:
 
     if demo.interrupted(db):  # a first start that was killed half way: start the demo again
         demo.clear(db)
-    if db.is_empty():
+    if db.is_empty() and not demo.is_own(db):  # a company's own database (init) stays theirs
         demo.build_demo(db, as_of=config.today())
     elif demo.is_demo(db) and not accounts.has_accounts(db):  # a demo built before accounts existed
         accounts.add_demo_accounts(db)
@@ -35,6 +35,7 @@ def database(path: str) -> Database:
     if demo.lacks_campaigns(db):  # a demo built before campaigns existed (migration 003)
         demo.add_campaigns(db)
     demo.add_missing_features(db)  # a demo built before the board or promotions landed
+    backup.serve(db)  # answer `python -m mktsales backup` while the app holds the file
     return db
 
 
