@@ -196,6 +196,15 @@ def measure_size(args: argparse.Namespace, activities: int) -> dict[str, Any]:
         result["browser"] = browser.measure(
             work, args.as_of.isoformat(), "ceo", accounts.DEMO_PASSWORD, max(1, min(args.runs, 3))
         )
+
+    # 8. a million-row import into the same database (after the browser: it adds a year of orders)
+    if not args.skip_import:
+        from bench import imports
+        from mktsales.db import Database
+
+        say(f"[{activities:,}] import of {args.import_rows:,} orders ...", flush=True)
+        with Database(work) as db:
+            result["import"] = imports.measure(db, work.parent, args.import_rows)
     result["load_after"] = os.getloadavg()
     return result
 
@@ -212,6 +221,13 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=DEFAULT_OUT, help="JSON results (default bench/results/latest.json)"
     )
     parser.add_argument("--skip-browser", action="store_true", help="leave out the browser measurement")
+    parser.add_argument("--skip-import", action="store_true", help="leave out the million-row import")
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=1_000_000,
+        help="orders in the import measurement (default 1,000,000)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=AS_OF)
     parser.add_argument("--data-dir", type=Path, default=build.DATA, help="where demo databases are kept")

@@ -106,6 +106,33 @@ def lines(results: dict[str, Any]) -> list[Line]:
             lambda v: v <= 3000,
         ),
         Line(
+            "import 1M orders from CSV: check + write",
+            "<= 60 s",
+            "s",
+            lambda r: r.get("import", {}).get("import_s"),
+            lambda v: v <= 60,
+        ),
+        Line("  import: the dry run alone", "", "s", lambda r: r.get("import", {}).get("check_s"), None),
+        Line(
+            "  import: the same file again (all updates)",
+            "",
+            "s",
+            lambda r: r.get("import", {}).get("reimport_s"),
+            None,
+        ),
+        Line(
+            "  import: each row stored once",
+            "yes",
+            "yes/no",
+            lambda r: (
+                r["import"]["inserted"] == r["import"]["rows"] == r["import"]["updated_again"]
+                and r["import"]["inserted_again"] == 0
+                if "import" in r
+                else None
+            ),
+            lambda v: v,
+        ),
+        Line(
             "  browser: first session of a fresh server",
             "",
             "ms",

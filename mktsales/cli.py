@@ -27,7 +27,12 @@ from mktsales.scope import Scope, ScopeError, period_range
 # the argparse subparsers ``commands`` and sets ``run`` on each (parser.set_defaults(run=handler)),
 # a handler taking the parsed args and returning the exit status. Helpers such as
 # _reporting_arguments, _reporting_scope, _report and CliError are theirs to use.
-EXTENSIONS: tuple[str, ...] = ("mktsales.cli_board", "mktsales.cli_promotions", "mktsales.cli_backup")
+EXTENSIONS: tuple[str, ...] = (
+    "mktsales.cli_board",
+    "mktsales.cli_promotions",
+    "mktsales.cli_backup",
+    "mktsales.cli_data",
+)
 
 
 class CliError(Exception):

@@ -73,3 +73,9 @@ def now() -> dt.datetime:
     if os.environ.get("MKTSALES_TODAY"):
         return dt.datetime.combine(today() + dt.timedelta(days=1), dt.time())
     return dt.datetime.now().replace(microsecond=0)
+
+
+def backup_dir() -> Path:
+    """Where the data page's backups go: $MKTSALES_BACKUP_DIR, else backups/ beside the database."""
+    raw = os.environ.get("MKTSALES_BACKUP_DIR")
+    return Path(raw) if raw else db_path().parent / "backups"

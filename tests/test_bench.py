@@ -29,7 +29,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_bench(data_dir: Path, out: Path, *extra: str) -> tuple[dict, str]:
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--activities", str(SIZE), "--runs", "1", "--writes", "40",
-         "--data-dir", str(data_dir), "--out", str(out), *extra],
+         "--import-rows", "3000", "--data-dir", str(data_dir), "--out", str(out), *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -51,6 +51,10 @@ def test_a_tiny_run_measures_every_line_and_writes_json(data_dir: Path, tmp_path
     assert size["writes"]["delay"]["median_s"] > 0
     assert size["rss"]["pages_peak_mb"] > 0 and size["build"]["seconds"] > 0
     assert "browser" not in size
+    # the import: 3,000 orders inserted, then the same file again updates each of them once
+    assert size["import"]["rows"] == 3000 and size["import"]["bad_rows"] == 0
+    assert size["import"]["inserted"] == 3000 and size["import"]["updated_again"] == 3000
+    assert size["import"]["inserted_again"] == 0
     names = [t["name"] for t in results["targets"]]
     assert names == [line.name for line in report.lines(results)]
     for target in results["targets"]:  # every measured line has a value; targets have a verdict

@@ -40,6 +40,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
     PageSpec("users", "pages/users.py", ":material/manage_accounts:"),
     PageSpec("audit", "pages/audit.py", ":material/history:"),
+    PageSpec("data", "pages/data.py", ":material/database:"),
     PageSpec("account", "pages/account.py", ":material/person:"),
 )
 

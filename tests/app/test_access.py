@@ -17,7 +17,17 @@ from tests.conftest import FIXTURES, write_sql
 # Which pages each role opens: the README's table, written out by hand.
 EXPECTED_PAGES = {
     "boss": ["overview", "funnel", "board", "promotions", "definitions", "account"],
-    "admin": ["overview", "funnel", "board", "promotions", "definitions", "users", "audit", "account"],
+    "admin": [
+        "overview",
+        "funnel",
+        "board",
+        "promotions",
+        "definitions",
+        "users",
+        "audit",
+        "data",
+        "account",
+    ],
     "duo": ["overview", "funnel", "entry", "board", "promotions", "definitions", "account"],
     "mkt": ["overview", "funnel", "board", "promotions", "definitions", "account"],
     "mkthead": ["overview", "funnel", "board", "promotions", "definitions", "account"],
