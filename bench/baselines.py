@@ -128,7 +128,7 @@ def pandas_load(db: Database) -> dict[str, pd.DataFrame]:
     """The needed columns of every table the KPIs read, as pandas frames (money as float)."""
     frames = {}
     for table, columns in PANDAS_COLUMNS.items():
-        cur = db._conn.cursor()
+        cur = db.cursor()
         try:
             frames[table] = cur.execute(f"SELECT {columns} FROM {table}").df()
         finally:

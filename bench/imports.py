@@ -26,7 +26,7 @@ def write_csv(db: Database, path: Path, rows: int = ROWS) -> None:
     """``rows`` orders of the database's own customers and products as a CSV with English headers."""
     customers = int(db.scalar("SELECT count(*) FROM customers"))
     products = int(db.scalar("SELECT count(*) FROM products"))
-    cur = db._conn.cursor()
+    cur = db.cursor()
     try:
         cur.execute(
             f"""

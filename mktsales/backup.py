@@ -247,8 +247,12 @@ def snapshot(db: Database, to_dir: str | Path, *, now: dt.datetime | None = None
     """Back ``db`` up into ``to_dir`` while it stays in use; returns the manifest (also written)."""
     if db.path == ":memory:":
         raise BackupError("an in-memory database has no file to back up")
-    # Database keeps one connection; a cursor of it shares the process's database instance.
-    return _copy(db._conn, str(Path(db.path).resolve()), Path(to_dir), now)
+    # A cursor of the app's connection shares the process's database instance.
+    cur = db.cursor()
+    try:
+        return _copy(cur, str(Path(db.path).resolve()), Path(to_dir), now)
+    finally:
+        cur.close()
 
 
 def snapshot_file(db_path: str | Path, to_dir: str | Path, *, now: dt.datetime | None = None) -> Manifest:

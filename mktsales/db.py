@@ -119,6 +119,12 @@ class Database:
         found = self.rows(sql, params)
         return found[0][0] if found else None
 
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own, for a reader that needs several statements in one transaction (an
+        import's dry run with its temporary tables, a backup's snapshot). Never for writing: every
+        change goes through write(). The caller closes it."""
+        return self._conn.cursor()
+
     def version(self) -> int:
         """The data version: bumped by every write, so caches keyed on it stay correct."""
         return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'") or 0)

@@ -1006,9 +1006,8 @@ def _evaluate(s: _Stage) -> tuple[Plan, list[str]]:
 
 
 def _cursor(db: Database) -> Any:
-    # A cursor of its own for a read-only dry run (Database has no public one: reads go through
-    # query/rows, which cannot hold temp tables across statements).
-    return db._conn.cursor()
+    # A cursor of its own for a read-only dry run: query/rows cannot hold temp tables across statements.
+    return db.cursor()
 
 
 def check(
