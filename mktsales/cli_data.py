@@ -140,8 +140,9 @@ def _progress(quiet: bool) -> Any:
 
 def _problem_lines(plan: importer.Plan) -> list[str]:
     lines = []
+    # plan.message names the field by its label ("Amount"); the text already says the row and column
     for problem in plan.problems.head(SHOWN_PROBLEMS).to_dict("records"):
-        lines.append(f"  row {problem['row']}, {problem['column']}: {importer.problem_text(problem, 'en')}")
+        lines.append(f"  {plan.message(problem, 'en')}")
     if len(plan.problems) > SHOWN_PROBLEMS:
         lines.append(f"  … and {len(plan.problems) - SHOWN_PROBLEMS:,} more (--problems FILE lists them all)")
     return lines
@@ -156,7 +157,7 @@ def _plan_json(plan: importer.Plan) -> dict[str, Any]:
         "bad_rows": plan.bad_rows,
         "missing_fields": plan.missing_fields,
         "problems": [
-            {**p, "text": importer.problem_text(p, "en")} for p in plan.problems.head(1000).to_dict("records")
+            {**p, "text": plan.message(p, "en")} for p in plan.problems.head(1000).to_dict("records")
         ],
         "problems_total": len(plan.problems),
         "truncated": plan.truncated,
@@ -173,6 +174,12 @@ def _import(args: argparse.Namespace) -> int:
         raise cli.CliError(exc.message("en")) from None
     with cli._open_existing(args.db) as db:
         mapping = _mapping(table, importer.suggest_mapping(db, args.kind, table.headers), args.map, args.kind)
+        missing = importer.missing_fields(args.kind, mapping)
+        if missing:
+            raise cli.CliError(
+                f"{args.file.name}: no column for the required field(s) {', '.join(missing)}; "
+                f'name the column as the template does, or map it with --map "HEADER=FIELD"'
+            )
         progress = _progress(args.json)
         try:
             plan = importer.check(db, args.kind, table, mapping, day_first=args.day_first, progress=progress)
@@ -181,14 +188,8 @@ def _import(args: argparse.Namespace) -> int:
         if progress:
             print(file=sys.stderr)
         if args.problems is not None:
-            plan.problems.assign(
-                text=[importer.problem_text(p, "en") for p in plan.problems.to_dict("records")]
-            ).to_csv(args.problems, index=False, encoding="utf-8-sig")
-        if plan.missing_fields:
-            names = ", ".join(plan.missing_fields)
-            raise cli.CliError(
-                f"{args.file.name}: no column for the required field(s) {names}; "
-                f'name the column as the template does, or map it with --map "HEADER=FIELD"'
+            plan.problems.assign(text=plan.texts("en")).to_csv(
+                args.problems, index=False, encoding="utf-8-sig"
             )
         refused = args.all_or_nothing and plan.bad_rows > 0
         result = None
@@ -248,7 +249,10 @@ def _import(args: argparse.Namespace) -> int:
                 print("dry run: nothing was changed")
     if refused:
         return 1
-    return 0 if result is not None or args.dry_run else 1
+    if args.dry_run:
+        return 0
+    # 1 when nothing was written (every row had a problem), so a script notices
+    return 0 if result is not None and (result.inserted or result.updated or not plan.rows) else 1
 
 
 # -- export and templates -----------------------------------------------------------------------------

@@ -62,13 +62,35 @@ Progress = Callable[[float, str], None] | None
 class ImportFileError(ValueError):
     """A problem with the whole file (unreadable, no rows, a required field not mapped ...)."""
 
-    def __init__(self, reason: str, detail: Any = "") -> None:
+    def __init__(self, reason: str, detail: Any = "", *, fields: tuple[str, str, ...] | None = None) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = "" if detail is None else str(detail)
+        self.fields = fields  # (kind, field, ...) for missing_fields: named in the reader's language
 
     def message(self, lang: str) -> str:
-        return t(f"import.file.{self.reason}", lang, detail=self.detail)
+        detail = self.detail
+        if self.fields:
+            kind, *names = self.fields
+            detail = "、".join(t(f"import.field.{kind}.{n}", lang) + f" ({n})" for n in names)
+        return t(f"import.file.{self.reason}", lang, detail=detail)
+
+
+def missing_fields(kind: str, mapping: Mapping[int, str | None]) -> list[str]:
+    """The required fields of ``kind`` that no column is mapped to (for products, one of the two
+    names stands in for the other)."""
+    mapped = {name for name in mapping.values() if name}
+    return [
+        f.name
+        for f in kinds.kind(kind).fields
+        if f.required and f.name not in mapped and not (f.either and f.either in mapped)
+    ]
+
+
+def _refuse_missing(kind: str, mapping: Mapping[int, str | None]) -> None:
+    missing = missing_fields(kind, mapping)
+    if missing:
+        raise ImportFileError("missing_fields", ", ".join(missing), fields=(kind, *missing))
 
 
 # -- fields ----------------------------------------------------------------------------------------
@@ -130,7 +152,12 @@ def _hint(k: Kind, f: Field, lang: str) -> str:
         text = t(key, lang, kind=kind_label(f.ref, lang))
     else:
         text = t(f"import.hint.{f.type}", lang)
-    return f"{t('import.hint.required' if f.required else 'import.hint.optional', lang)}; {text}"
+    return t(
+        "import.hint.joined",
+        lang,
+        need=t(f"import.hint.{'required' if f.required else 'optional'}", lang),
+        text=text,
+    )
 
 
 def _names(kind: str, f: Field) -> tuple[str, ...]:
@@ -370,7 +397,7 @@ def problem_text(problem: Mapping[str, Any], lang: str) -> str:
     if kind in kinds.KINDS and any(f.name == name for f in kinds.KINDS[kind].fields):
         label = t(f"import.field.{kind}.{name}", lang)
     if reason in ("unknown_ref", "ambiguous_ref") and detail in kinds.KINDS:
-        detail = kind_label(detail, lang)
+        detail = kind_label(detail, lang) if lang == "zh" else kind_label(detail, lang).lower()
     elif reason == "fixed_reference" and detail in kinds.KINDS:
         detail = t("import.detail.referenced", lang, kind=kind_label(detail, lang))
     elif reason == "missing" and detail == "not_mapped":
@@ -1023,6 +1050,7 @@ def check(
 
     Runs in a transaction of its own that is rolled back, so it changes nothing."""
     k = kinds.kind(kind)
+    _refuse_missing(kind, mapping)
     cur = _cursor(db)
     try:
         cur.execute("BEGIN TRANSACTION")
@@ -1053,10 +1081,7 @@ def run(
     k = kinds.kind(kind)
     started = time.perf_counter()
     normalised = _normalise_mapping(k, table, mapping)
-    missing = _missing_fields(k, normalised)
-    if missing:
-        labels = ", ".join(t(f"import.field.{kind}.{name}", "en") + f" ({name})" for name in missing)
-        raise ImportFileError("missing_fields", labels)
+    _refuse_missing(kind, mapping)
 
     def work(tx: Tx) -> tuple[Plan, int, int]:
         s = _Stage(tx, k, table, normalised, day_first, progress)

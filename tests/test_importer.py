@@ -381,7 +381,7 @@ def test_every_problem_is_reported_by_row_and_column(tiny: Database) -> None:
     )
     assert (plan.rows, plan.inserts, plan.updates, plan.bad_rows, plan.truncated) == (12, 1, 0, 11, False)
     texts = plan.texts("en")
-    assert texts[3] == "row 5, “客户”: unknown Customers “nobody”"
+    assert texts[3] == "row 5, “客户”: “nobody” is not among the customers"
     assert texts[9] == (
         "row 11, “客户”: this row of Orders is already referenced by other records, "
         "so its Customer cannot be changed by import"
@@ -456,13 +456,24 @@ def test_range_problems(tiny: Database) -> None:
 def test_a_required_field_not_mapped_is_a_file_problem(tiny: Database) -> None:
     table = _table("id,order_date,customer,product,quantity\nQ,2026-03-01,1,1,1\n")
     mapping = importer.suggest_mapping(tiny, "orders", table.headers)
-    plan = importer.check(tiny, "orders", table, mapping)
-    assert (plan.missing_fields, plan.inserts, plan.bad_rows) == (["amount"], 0, 1)
-    assert plan.texts("en")[0] == "no column is mapped to the required field “Amount”"
+    assert importer.missing_fields("orders", mapping) == ["amount"]
+    for attempt in (
+        lambda: importer.check(tiny, "orders", table, mapping),
+        lambda: importer.run(tiny, "orders", table, mapping, by=TESTER),
+    ):
+        with pytest.raises(importer.ImportFileError) as raised:
+            attempt()
+        assert raised.value.reason == "missing_fields"
+        assert raised.value.message("en") == "these required fields have no column: Amount (amount)"
+        assert raised.value.message("zh") == "以下必填字段没有对应的列：金额 (amount)"
+
+
+def test_orders_without_a_customer_column_are_refused_before_any_row_is_read(tiny: Database) -> None:
+    table = _table("id,order_date,product,quantity,amount\nQ,2026-03-01,1,1,10\n")
+    mapping = importer.suggest_mapping(tiny, "orders", table.headers)
     with pytest.raises(importer.ImportFileError) as raised:
-        importer.run(tiny, "orders", table, mapping, by=TESTER)
-    assert raised.value.reason == "missing_fields"
-    assert "Amount (amount)" in raised.value.message("en")
+        importer.check(tiny, "orders", table, mapping)
+    assert raised.value.message("en") == "these required fields have no column: Customer (customer)"
 
 
 # -- headers ---------------------------------------------------------------------------------------

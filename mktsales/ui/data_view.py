@@ -27,7 +27,7 @@ from mktsales.ui import nav, widgets
 
 STATE = "data.import."  # session-state prefix of the import wizard
 SHOWN_PROBLEMS = 1000  # problem rows on screen; the download has them all
-FIRST_PROBLEMS = 5  # problems written out as a list above the table
+FIRST_PROBLEMS = 10  # up to this many problems are written out as a list, more go in a table
 PREVIEW_ROWS = 20
 IGNORE = "__ignore__"
 DATE_ORDERS = {"refuse": None, "day_first": True, "month_first": False}
@@ -44,6 +44,11 @@ def _set(name: str, value: Any) -> None:
 def _forget(*names: str) -> None:
     for name in names:
         st.session_state.pop(STATE + name, None)
+
+
+def _listing(lang: str) -> str:
+    """The separator of a list written in a sentence."""
+    return "、" if lang == "zh" else ", "
 
 
 def _progress_bar(lang: str) -> tuple[Any, Any]:
@@ -93,10 +98,10 @@ def import_tab(db: Database, user: User, lang: str) -> None:
     st.caption(t("data.file_read", lang, name=table.name, rows=f"{table.rows:,}", columns=len(table.headers)))
     mapping = _mapping_editor(db, kind, table, lang)
     fields = {f.name: f for f in importer.fields(kind)}
-    missing = [f for f in fields.values() if f.required and f.name not in mapping.values()]
+    missing = [fields[name] for name in importer.missing_fields(kind, mapping)]
     if missing:
         st.warning(
-            t("data.missing_fields", lang, fields="、".join(f.label(lang) for f in missing)),
+            t("data.missing_fields", lang, fields=_listing(lang).join(f.label(lang) for f in missing)),
             icon=":material/warning:",
         )
     day_first = DATE_ORDERS[order]
@@ -208,7 +213,7 @@ def _mapping_editor(db: Database, kind: str, table: importer.Table, lang: str) -
             with grid[n % 3]:
                 chosen[i] = choose(i)
     if matched:
-        names = "、".join(f"{table.headers[i]} → {labels[suggested[i]]}" for i in matched[:6])
+        names = _listing(lang).join(f"{table.headers[i]} → {labels[suggested[i]]}" for i in matched[:6])
         more = "…" if len(matched) > 6 else ""
         with st.expander(t("data.matched", lang, n=len(matched), names=names + more)):
             grid = st.columns(3)
@@ -220,7 +225,8 @@ def _mapping_editor(db: Database, kind: str, table: importer.Table, lang: str) -
     twice = sorted({v for v in values if values.count(v) > 1})
     if twice:
         st.error(
-            t("data.mapped_twice", lang, fields="、".join(labels[f] for f in twice)), icon=":material/error:"
+            t("data.mapped_twice", lang, fields=_listing(lang).join(labels[f] for f in twice)),
+            icon=":material/error:",
         )
         seen: set[str] = set()
         for i in list(mapping):  # only the first column keeps a field chosen twice
@@ -246,10 +252,10 @@ def _plan(plan: importer.Plan, kind: str, lang: str) -> None:
         t("data.some_bad", lang, bad=f"{plan.bad_rows:,}", good=f"{good:,}"), icon=":material/warning:"
     )
     problems = plan.problems
-    texts = [importer.problem_text(p, lang) for p in problems.to_dict("records")]
-    st.markdown("\n".join(f"- {_plain(text)}" for text in texts[:FIRST_PROBLEMS]))
-    if len(texts) > FIRST_PROBLEMS:
-        st.caption(t("data.problems_more", lang, n=f"{len(texts) - FIRST_PROBLEMS:,}"))
+    texts = plan.texts(lang)  # with the kind, so a field is named by its label ("金额", not "amount")
+    if len(texts) <= FIRST_PROBLEMS:  # a few: written out
+        st.markdown("\n".join(f"- {_plain(text)}" for text in texts))
+    else:  # many: one table to scroll and sort, the download has them all
         if plan.truncated:
             st.caption(t("data.problems_truncated", lang, n=f"{len(problems):,}"))
         elif len(texts) > SHOWN_PROBLEMS:
