@@ -1345,12 +1345,11 @@ def export_file(
             )
             with tempfile.TemporaryDirectory() as folder:
                 plain = Path(folder) / "export.csv"
-                cur.execute(
+                rows = cur.execute(  # COPY answers with the number of rows it wrote
                     f"COPY (SELECT {renamed} FROM ({sql})) TO '{_path_literal(plain)}'"
                     " (HEADER, DELIMITER ',')",
                     params or None,
-                )
-                rows = cur.execute(f"SELECT count(*) FROM ({sql})", params or None).fetchone()[0]
+                ).fetchone()[0]
                 with path.open("wb") as out, plain.open("rb") as source:
                     out.write("\ufeff".encode())
                     shutil.copyfileobj(source, out, 1 << 20)

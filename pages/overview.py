@@ -30,6 +30,7 @@ def live() -> None:
     st.caption(t("overview.updated", lang, time=dt.datetime.now().strftime("%H:%M:%S"), refresh=refresh_note))
     if not view.current["leads"] and not view.current["revenue"] and not view.current["reach"]:
         st.info(t("overview.no_data", lang))
+        nav.link("data", lang, t("overview.import_link", lang), ":material/upload:")  # admins only
 
     st.subheader(f":blue[{t('overview.marketing', lang)}]")
     widgets.kpi_tiles(
