@@ -485,12 +485,14 @@ def _consultations(p: Promo, found: dict[str, Any]) -> None:
                 t("promopage.answered_at", lang): c.get("at"),
             }
         )
-    p.table(
-        pd.DataFrame(rows),
-        f"{int(found['promotion_id'])}-consultation",
-        scoped=False,
-        column_config={t("promopage.answered_at", lang): _MINUTES},
+    frame = pd.DataFrame(rows)
+    at = t("promopage.answered_at", lang)
+    shown = (  # a region not answered yet: an empty cell, not Streamlit's "None"
+        frame.assign(**{at: pd.to_datetime(frame[at]).dt.strftime("%Y-%m-%d %H:%M").fillna("")})
+        if at in frame
+        else frame
     )
+    p.table(frame, f"{int(found['promotion_id'])}-consultation", shown=shown, scoped=False)
     mine = [int(r) for r in (found.get("can") or {}).get("consult_regions") or []]
     if found["status"] == "consulting" and mine:
         with st.form("promo.consult", border=True):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from mktsales import accounts, demo
 from mktsales.audit import Actor
@@ -75,8 +77,18 @@ def own_server(tmp_path: Path):
 
 
 def choose_kind(page, label: str) -> None:
-    page.get_by_role("combobox", name="数据类型").first.click()
-    page.get_by_role("option", name=label, exact=True).click()
+    """Pick the kind; a rerun still finishing may close the list as it opens, so try again."""
+    box = page.get_by_role("combobox", name="数据类型").first
+    for _ in range(5):
+        box.click()
+        option = page.get_by_role("option", name=label, exact=True)
+        try:
+            option.wait_for(timeout=5_000)
+            option.click()
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    expect(box).to_have_value(label, timeout=TIMEOUT)
 
 
 def upload(page, name: str, data: bytes) -> None:
