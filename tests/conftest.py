@@ -51,3 +51,17 @@ def tiny_file(tmp_path: Path) -> Path:
 def march() -> Scope:
     """March 2026, all regions and categories."""
     return Scope(*MARCH)
+
+
+# An orders file for the import tests (page and CLI), against tiny.sql.
+ORDERS_HEADER = "订单编号,订单日期,客户,产品,数量,金额\n"
+# The header is row 1, so the data rows are rows 2, 3 and 4:
+# row 2 updates order 1 (amount 1000 -> 1500), row 3 is new (customer 2 and product 1 named in
+# Chinese), row 4 names a customer that does not exist.
+ORDERS_FILE = (
+    ORDERS_HEADER
+    + "1,2026-03-03,1,1,100,1500\n"
+    + "N1,2026-03-25,联华超市(上海),绿茶,5,50\n"
+    + "N2,2026-03-26,不存在,1,1,10\n"
+)
+ALL_ORDERS = "SELECT * FROM orders ORDER BY order_id"

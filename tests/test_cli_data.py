@@ -18,19 +18,10 @@ import pytest
 from mktsales import demo, importer
 from mktsales.cli import main
 from mktsales.db import Database
+from tests.conftest import ALL_ORDERS, ORDERS_FILE, ORDERS_HEADER
 
 ROOT = Path(__file__).parent.parent
-HEADER = "订单编号,订单日期,客户,产品,数量,金额\n"
-# The header is row 1, so the data rows are rows 2, 3 and 4:
-# row 2 updates order 1 (amount 1000 -> 1500), row 3 is new (customer 2 and product 1 named in
-# Chinese), row 4 names a customer that does not exist.
-ORDERS = (
-    HEADER
-    + "1,2026-03-03,1,1,100,1500\n"
-    + "N1,2026-03-25,联华超市(上海),绿茶,5,50\n"
-    + "N2,2026-03-26,不存在,1,1,10\n"
-)
-ALL_ORDERS = "SELECT * FROM orders ORDER BY order_id"
+HEADER, ORDERS = ORDERS_HEADER, ORDERS_FILE
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:

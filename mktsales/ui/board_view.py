@@ -45,15 +45,7 @@ class Board:
         self, frame: pd.DataFrame, name: str, shown: Any = None, *, scoped: bool = True, **kwargs: Any
     ) -> None:
         """A data table of the board with its downloads (file name and widget keys from ``name``)."""
-        widgets.table(
-            frame,
-            self.export.name(name, scoped=scoped),
-            self.lang,
-            f"board.{name}",
-            exportable=self.export.allowed,
-            shown=shown,
-            **kwargs,
-        )
+        self.export.table(frame, name, self.lang, f"board.{name}", shown, scoped=scoped, **kwargs)
 
 
 def when(value: Any, lang: str) -> str:

@@ -60,15 +60,7 @@ class Promo:
         self, frame: pd.DataFrame, name: str, shown: Any = None, *, scoped: bool = True, **kwargs: Any
     ) -> None:
         """A data table of the page with its downloads (file name and widget keys from ``name``)."""
-        widgets.table(
-            frame,
-            self.export.name(name, scoped=scoped),
-            self.lang,
-            f"promo.{name}",
-            exportable=self.export.allowed,
-            shown=shown,
-            **kwargs,
-        )
+        self.export.table(frame, name, self.lang, f"promo.{name}", shown, scoped=scoped, **kwargs)
 
 
 def views_for(user: User) -> list[str]:

@@ -133,6 +133,14 @@ class Export:
         the period and regions do not limit (one promotion's reports, the response targets)."""
         return file_name(f"{self.page}-{table_name}", self.scope if scoped else None, self.region_codes)
 
+    def table(
+        self, frame: pd.DataFrame, name: str, lang: str, key: str, shown: Any = None, *,
+        scoped: bool = True, **kwargs: Any,
+    ) -> None:  # fmt: skip
+        """One of the page's tables with its downloads, the file named after ``name`` (see table())."""
+        named = self.name(name, scoped=scoped)
+        table(frame, named, lang, key, exportable=self.allowed, shown=shown, **kwargs)
+
 
 def table(
     frame: pd.DataFrame,

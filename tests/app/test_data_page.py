@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import app_db, open_app
 from tests.app.test_access import visit
+from tests.conftest import ALL_ORDERS, ORDERS_FILE, ORDERS_HEADER
 
 KINDS_ZH = [
     "区域",
@@ -33,16 +34,7 @@ KINDS_EN = [
     "Regions", "Categories", "People", "Customers", "Products", "Promotions", "Activities", "Leads",
     "Orders", "Payments", "Targets", "Brand surveys",
 ]  # fmt: skip
-HEADER = "订单编号,订单日期,客户,产品,数量,金额\n"
-# The header is row 1: row 2 updates order 1 (amount 1000 -> 1500), row 3 is a new order
-# (customer 2 and product 1 by their Chinese names), row 4 names a customer that does not exist.
-ORDERS = (
-    HEADER
-    + "1,2026-03-03,1,1,100,1500\n"
-    + "N1,2026-03-25,联华超市(上海),绿茶,5,50\n"
-    + "N2,2026-03-26,不存在,1,1,10\n"
-)
-ALL_ORDERS = "SELECT * FROM orders ORDER BY order_id"
+HEADER, ORDERS = ORDERS_HEADER, ORDERS_FILE
 
 
 @pytest.fixture
