@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import DESKTOP, PHONE, TIMEOUT, sign_in
 
@@ -24,11 +25,19 @@ def settled(page) -> None:
 
 
 def pick(page, label: str, text: str) -> None:
-    """Open the select box labelled ``label``, type ``text`` and take the first match."""
-    box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
-    box.click()
-    page.keyboard.type(text)
-    page.get_by_role("option").first.click()
+    """Open the select box labelled ``label``, type ``text`` and take the first match. A run still
+    redrawing the form (a tab just switched) can close the list under the click: then again."""
+    settled(page)
+    for attempt in range(3):
+        box = page.get_by_test_id("stSelectbox").filter(has_text=label).first
+        box.click()
+        page.keyboard.type(text)
+        try:
+            page.get_by_role("option").first.click(timeout=10_000 if attempt < 2 else TIMEOUT)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settled(page)
     settled(page)
 
 
