@@ -503,14 +503,23 @@ def _ask(tx: Tx, user: User, promotion_id: int, region_ids: Iterable[int], now: 
         )
 
 
-def _by_key(db: Database, user: User, key: str) -> Created | None:
-    """The promotion already created under ``key``, if any."""
-    found = db.rows("SELECT promotion_id, created_by FROM promotion_plans WHERE idempotency_key = ?", [key])
+def _saved_under(
+    db: Database, user: User, table: str, id_column: str, user_column: str, key: str
+) -> int | None:
+    """The id of the row ``user`` already saved under idempotency ``key`` in ``table``, if any; a key
+    someone else used is refused. Table and columns come from this module, never from users."""
+    found = db.rows(f"SELECT {id_column}, {user_column} FROM {table} WHERE idempotency_key = ?", [key])
     if not found:
         return None
     if found[0][1] != user.user_id:
         raise PromotionInvalid([Problem("key", "promotion.error.key_reused", {})])
-    return Created(int(found[0][0]), True)
+    return int(found[0][0])
+
+
+def _by_key(db: Database, user: User, key: str) -> Created | None:
+    """The promotion already created under ``key``, if any."""
+    found = _saved_under(db, user, "promotion_plans", "promotion_id", "created_by", key)
+    return None if found is None else Created(found, True)
 
 
 @dataclasses.dataclass
@@ -1045,12 +1054,8 @@ def consult(
 
 # -- execution feedback -------------------------------------------------------------------------------
 def _report_by_key(db: Database, user: User, key: str) -> Reported | None:
-    found = db.rows("SELECT report_id, by_user FROM execution_reports WHERE idempotency_key = ?", [key])
-    if not found:
-        return None
-    if found[0][1] != user.user_id:
-        raise PromotionInvalid([Problem("key", "promotion.error.key_reused", {})])
-    return Reported(int(found[0][0]), True)
+    found = _saved_under(db, user, "execution_reports", "report_id", "by_user", key)
+    return None if found is None else Reported(found, True)
 
 
 def _photo(form: _Form, photo: Any) -> Any:

@@ -818,6 +818,37 @@ def _mechanics(form: fields.FormState, lang: str) -> list[str]:
     )
 
 
+def _products(form: fields.FormState, lang: str, products: dict[int, str]) -> list[int]:
+    """The promotion's products (none chosen: every product of its category)."""
+    return form.field(
+        "product_ids",
+        st.multiselect,
+        t("promopage.products", lang),
+        list(products),
+        format_func=products.get,
+        default=[],
+        placeholder=t("promopage.all_products", lang),
+    )
+
+
+def _amount(form: fields.FormState, name: str, label: str, step: float) -> float | None:
+    """An amount in yuan, whole, not negative (a budget, a goal)."""
+    return form.field(name, st.number_input, label, step=step, format="%.0f", placeholder="0", min_value=0.0)
+
+
+def _person(form: fields.FormState, name: str, label: str, names: dict[int, str], lang: str) -> int | None:
+    """One person, chosen by name (none until chosen)."""
+    return form.field(
+        name,
+        st.selectbox,
+        label,
+        list(names),
+        format_func=names.get,
+        index=None,
+        placeholder=t("promopage.choose", lang),
+    )
+
+
 def request_form(p: Promo, products: dict[int, str]) -> None:
     """A sales head or rep asks marketing for a promotion in their region (促销申请), from a phone."""
     lang = p.lang
@@ -869,25 +900,9 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
             default="",
             placeholder=t("promopage.expected_effect_hint", lang),
         )
-        budget = form.field(
-            "budget_asked",
-            st.number_input,
-            t("promopage.budget_asked", lang),
-            step=1000.0,
-            format="%.0f",
-            placeholder="0",
-            min_value=0.0,
-        )
+        budget = _amount(form, "budget_asked", t("promopage.budget_asked", lang), 1000.0)
         with st.expander(t("promopage.products_optional", lang)):
-            product_ids = form.field(
-                "product_ids",
-                st.multiselect,
-                t("promopage.products", lang),
-                list(products),
-                format_func=products.get,
-                default=[],
-                placeholder=t("promopage.all_products", lang),
-            )
+            product_ids = _products(form, lang, products)
         values = {
             "title": title or "",
             "region_ids": [region] if region is not None else [],
@@ -968,58 +983,19 @@ def draft_form(p: Promo, products: dict[int, str], people: pd.DataFrame) -> None
             default=[],
             format_func=lambda c: t("promotion.channel." + c, lang),
         )
-        product_ids = form.field(
-            "product_ids",
-            st.multiselect,
-            t("promopage.products", lang),
-            list(products),
-            format_func=products.get,
-            default=[],
-            placeholder=t("promopage.all_products", lang),
-        )
+        product_ids = _products(form, lang, products)
         left, right = st.columns(2)
         with left:
-            budget = form.field(
-                "budget",
-                st.number_input,
-                t("promopage.budget", lang),
-                step=1000.0,
-                format="%.0f",
-                placeholder="0",
-                min_value=0.0,
-            )
+            budget = _amount(form, "budget", t("promopage.budget", lang), 1000.0)
         with right:
-            goal = form.field(
-                "goal_revenue",
-                st.number_input,
-                t("promopage.goal_revenue", lang),
-                step=10000.0,
-                format="%.0f",
-                placeholder="0",
-                min_value=0.0,
-            )
-        owner = form.field(
-            "owner_id",
-            st.selectbox,
-            t("promopage.owner", lang),
-            list(names),
-            format_func=names.get,
-            index=None,
-            placeholder=t("promopage.choose", lang),
-        )
+            goal = _amount(form, "goal_revenue", t("promopage.goal_revenue", lang), 10000.0)
+        owner = _person(form, "owner_id", t("promopage.owner", lang), names, lang)
         region_owners: dict[int, int] = {}
         for region in regions or []:
             local = people.loc[(people["region_id"] == region) | people["region_id"].isna()]
             local_names = dict(zip(local["person_id"], local["name"], strict=True))
-            chosen = form.field(
-                f"region_owner.{region}",
-                st.selectbox,
-                t("promopage.region_owner", lang, region=p.region_names.get(region, "")),
-                list(local_names),
-                format_func=local_names.get,
-                index=None,
-                placeholder=t("promopage.choose", lang),
-            )
+            label = t("promopage.region_owner", lang, region=p.region_names.get(region, ""))
+            chosen = _person(form, f"region_owner.{region}", label, local_names, lang)
             if chosen is not None:
                 region_owners[int(region)] = int(chosen)
         monitoring = form.field(
