@@ -267,13 +267,18 @@ def _viewer_summary(db: Database, user: User) -> dict[str, Any]:
     }
 
 
-def _print_table(report: dict) -> None:
+def print_heading(report: dict[str, Any], after_period: str = "") -> None:
+    """The first lines of every report table: whose view (--as-user) and the period."""
     viewer = report.get("as_user")
     if viewer:
         regions = "all regions" if viewer["all_regions"] else "regions " + ", ".join(viewer["regions"])
         print(f"as {viewer['username']} ({viewer['role']}): {regions}")
     period = report["period"]
-    print(f"period [{period['from']}, {period['to']})  ({period['days']} days)")
+    print(f"period [{period['from']}, {period['to']})  ({period['days']} days){after_period}")
+
+
+def _print_table(report: dict) -> None:
+    print_heading(report)
     for section in ("marketing", "sales", "handoff"):
         print(f"\n{section}")
         for name, value in report[section].items():
@@ -343,12 +348,7 @@ def _days(value: float | None) -> str:
 
 
 def _print_funnel(report: dict[str, Any]) -> None:
-    viewer = report.get("as_user")
-    if viewer:
-        regions = "all regions" if viewer["all_regions"] else "regions " + ", ".join(viewer["regions"])
-        print(f"as {viewer['username']} ({viewer['role']}): {regions}")
-    period = report["period"]
-    print(f"period [{period['from']}, {period['to']})  ({period['days']} days)")
+    print_heading(report)
     as_of = report["as_of"].replace("T", " ")
     if report["view"] == "cohort":
         print(f"view cohort: the leads created in the period, and the stages they reached by {as_of}")

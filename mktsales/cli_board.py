@@ -92,12 +92,7 @@ def _cell(text: str, width: int) -> str:
 
 def print_table(found: dict[str, Any]) -> None:
     """The report for a terminal: summary first, then one line per post."""
-    viewer = found.get("as_user")
-    if viewer:
-        regions = "all regions" if viewer["all_regions"] else "regions " + ", ".join(viewer["regions"])
-        print(f"as {viewer['username']} ({viewer['role']}): {regions}")
-    period = found["period"]
-    print(f"period [{period['from']}, {period['to']})  ({period['days']} days), status as of {found['now']}")
+    cli.print_heading(found, f", status as of {found['now']}")
     print("\nfirst response")
     columns = (("posts", 7), ("answered", 9), ("median", 9), ("p90", 9), ("in target", 10), ("overdue", 8))
     print(f"  {'direction':<10}" + "".join(f" {name:>{width}}" for name, width in columns))

@@ -54,12 +54,7 @@ def _hours(value: float | None) -> str:
 
 
 def _print_list(report: dict[str, Any]) -> None:
-    viewer = report.get("as_user")
-    if viewer:
-        regions = "all regions" if viewer["all_regions"] else "regions " + ", ".join(viewer["regions"])
-        print(f"as {viewer['username']} ({viewer['role']}): {regions}")
-    period = report["period"]
-    print(f"period [{period['from']}, {period['to']})  ({period['days']} days)")
+    cli.print_heading(report)
     counts = ", ".join(f"{n} {s}" for s, n in report["counts"].items() if n)
     print(f"promotions: {counts or 'none'}")
     turnaround = report["turnaround"]
