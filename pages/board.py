@@ -28,18 +28,10 @@ st.caption(t("boardpage.subtitle", lang))
 strip = st.empty()  # drawn last, so a post opened in this run already counts as read
 views = [v for v in board_view.VIEWS if v != "post" or board_view.direction_for(user) is not None]
 board_view.follow_link(views)
-chosen = filters.page_choice(
-    st.segmented_control,
-    "board.view",
-    "lanes",
-    lang,
-    t("boardpage.view", lang),
-    views,
-    format_func=lambda v: t(f"boardpage.view.{v}", lang),
-    required=True,
-    label_visibility="collapsed",
-    width="stretch",
-)
+chosen = filters.view_choice(
+    "board.view", "lanes", lang, t("boardpage.view", lang), views, "boardpage.view",
+    label_visibility="collapsed", width="stretch",
+)  # fmt: skip
 if chosen == "lanes":
     open_post = st.session_state.get(board_view.OPEN_KEY)
     if open_post is not None:

@@ -28,18 +28,10 @@ with st.container(horizontal=True, gap="small"):  # the other quick forms a rep 
         "promotions", lang, t("entry.to_execution_report", lang), ":material/fact_check:",
         query_params={"view": "report"},
     )  # fmt: skip
-kind = filters.page_choice(
-    st.segmented_control,
-    "entry_kind",
-    "visit",
-    lang,
-    t("entry.kind", lang),
-    entry_form.KINDS,
-    format_func=lambda k: t(f"entry.kind.{k}", lang),
-    required=True,
-    width="stretch",
-    label_visibility="collapsed",
-)
+kind = filters.view_choice(
+    "entry_kind", "visit", lang, t("entry.kind", lang), entry_form.KINDS, "entry.kind",
+    width="stretch", label_visibility="collapsed",
+)  # fmt: skip
 form = entry_form.Form(
     db=db,
     user=user,

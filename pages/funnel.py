@@ -17,17 +17,10 @@ target = config.handoff_target_hours()
 names = funnel_view.Names.build(regions, categories, data.campaigns(path, version), lang)
 
 st.title(t("fun.title", lang))
-view = filters.page_choice(
-    st.segmented_control,
-    "funnel_view",
-    "period",
-    lang,
-    t("fun.view", lang),
-    ("period", "cohort"),
-    format_func=lambda v: t(f"fun.view.{v}", lang),
-    required=True,
+view = filters.view_choice(
+    "funnel_view", "period", lang, t("fun.view", lang), ("period", "cohort"), "fun.view",
     help=t("fun.view_help", lang),
-)
+)  # fmt: skip
 cohort = view == "cohort"
 export = widgets.Export.build(user, f"funnel-{view}", scope, regions)
 st.caption(funnel_view.caption(scope, cohort, as_of, lang))

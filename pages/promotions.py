@@ -32,18 +32,10 @@ st.title(t("promopage.title", lang))
 st.caption(t("promopage.subtitle", lang))
 views = promotion_view.views_for(user)
 promotion_view.follow_link(views)
-chosen = filters.page_choice(
-    st.segmented_control,
-    promotion_view.VIEW_KEY,
-    "board",
-    lang,
-    t("promopage.view", lang),
-    views,
-    format_func=lambda v: t(f"promopage.view.{v}", lang),
-    required=True,
-    label_visibility="collapsed",
-    width="stretch",
-)
+chosen = filters.view_choice(
+    promotion_view.VIEW_KEY, "board", lang, t("promopage.view", lang), views, "promopage.view",
+    label_visibility="collapsed", width="stretch",
+)  # fmt: skip
 products = data.products(path, version)
 product_names = dict(zip(products["product_id"], products[f"name_{lang}"], strict=True))
 open_id = st.session_state.get(promotion_view.OPEN_KEY)

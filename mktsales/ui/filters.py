@@ -270,6 +270,22 @@ def page_choice(
     return _keep(key, draw(*args, key=_widget_key(key, lang), **kwargs))
 
 
+def view_choice(key: str, default: str, lang: str, label: str, views: Any, names: str, **kwargs: Any) -> str:
+    """A page's switch between its views (segmented, one always chosen); view ``v`` is labelled
+    by the translation ``<names>.<v>``. Kept across a language switch like page_choice."""
+    return page_choice(
+        st.segmented_control,
+        key,
+        default,
+        lang,
+        label,
+        views,
+        format_func=lambda v: t(f"{names}.{v}", lang),
+        required=True,
+        **kwargs,
+    )
+
+
 def narrow_regions(codes: list[str]) -> None:
     """Set the sidebar's region filter to ``codes`` from a widget callback (e.g. a clicked bar).
 
