@@ -1293,18 +1293,15 @@ def _export_filter(k: Kind, scope: Scope | None) -> tuple[list[str], dict[str, A
         )
     elif k.name == "orders":
         where.append("($regions::INTEGER[] IS NULL OR list_contains($regions, t.region_id))")
-    elif via_order:
+    elif via_order and (params["regions"] is not None or params["categories"] is not None):
+        # a payment's region and category are its order's: one semi-join, and none when unfiltered
         where.append(
-            "($regions::INTEGER[] IS NULL OR list_contains($regions,"
-            " (SELECT o.region_id FROM orders o WHERE o.order_id = t.order_id)))"
+            "t.order_id IN (SELECT o.order_id FROM orders o"
+            " WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))"
+            " AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id)))"
         )
     if "category" in names or k.name == "orders":
         where.append("($categories::INTEGER[] IS NULL OR list_contains($categories, t.category_id))")
-    elif via_order:
-        where.append(
-            "($categories::INTEGER[] IS NULL OR list_contains($categories,"
-            " (SELECT o.category_id FROM orders o WHERE o.order_id = t.order_id)))"
-        )
     if k.name == "promotions":
         where.append("t.start_date < $end AND t.end_date >= $start")
     elif k.period:

@@ -117,6 +117,14 @@ def products(path: str, version: int) -> pd.DataFrame:
     return reference.products(database(path))
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def export_preview(path: str, version: int, kind: str, scope: Scope, lang: str, rows: int) -> pd.DataFrame:
+    """The first rows of an export of ``kind`` (the data page draws it on every run of the page)."""
+    from mktsales import importer
+
+    return importer.export_frame(database(path), kind, scope, lang=lang, limit=rows)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def marketing_people(path: str, version: int, region_ids: list[int] | None) -> pd.DataFrame:
     """Marketing staff who can join a visit as its advisor."""

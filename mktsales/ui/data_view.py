@@ -23,7 +23,7 @@ from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import t
 from mktsales.scope import Scope
-from mktsales.ui import nav, widgets
+from mktsales.ui import data, nav, widgets
 
 STATE = "data.import."  # session-state prefix of the import wizard
 SHOWN_PROBLEMS = 1000  # problem rows on screen; the download has them all
@@ -136,25 +136,38 @@ def import_tab(db: Database, user: User, lang: str) -> None:
 
 
 def _templates(kind: str, lang: str) -> None:
-    """The kind's empty template as CSV and Excel (headers in both languages, a guide sheet)."""
+    """The kind's empty template as Excel and CSV (headers in both languages, a guide sheet)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption(t("data.template", lang))
-        st.download_button(
-            t("data.template_xlsx", lang),
-            lambda: importer.template(kind, "xlsx", lang),
-            file_name=f"mktsales-template-{kind}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/table_view:",
-            key=f"{STATE}template.xlsx",
-            on_click="ignore",
+        _file_buttons(
+            ("xlsx", "csv"),
+            "data.template_",
+            lambda fmt: importer.template(kind, fmt, lang),
+            f"mktsales-template-{kind}",
+            f"{STATE}template",
+            lang,
         )
+
+
+# A file format's download: its icon and MIME type.
+_FORMATS = {
+    "csv": (":material/download:", "text/csv"),
+    "xlsx": (":material/table_view:", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def _file_buttons(formats: tuple[str, ...], label: str, make: Any, name: str, key: str, lang: str) -> None:
+    """One download button per format: labelled ``<label><fmt>``, the file built by ``make(fmt)``
+    only when asked for."""
+    for fmt in formats:
+        icon, mime = _FORMATS[fmt]
         st.download_button(
-            t("data.template_csv", lang),
-            lambda: importer.template(kind, "csv", lang),
-            file_name=f"mktsales-template-{kind}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            key=f"{STATE}template.csv",
+            t(f"{label}{fmt}", lang),
+            lambda fmt=fmt: make(fmt),
+            file_name=f"{name}.{fmt}",
+            mime=mime,
+            icon=icon,
+            key=f"{key}.{fmt}",
             on_click="ignore",
         )
 
@@ -389,30 +402,21 @@ def export_tab(db: Database, scope: Scope, lang: str) -> None:
         if whole
         else t("data.export_scope", lang, start=chosen.start.isoformat(), end=last.isoformat())
     )
-    preview = importer.export_frame(db, kind, chosen, lang=lang, limit=PREVIEW_ROWS)
+    preview = data.export_preview(db.path, db.version(), kind, chosen, lang, PREVIEW_ROWS)
     if preview.empty:
         st.info(t("data.export_empty", lang), icon=":material/info:")
         return
     st.dataframe(preview, hide_index=True)
     name = f"mktsales-{kind}" + ("" if whole else f"-{chosen.start}-{last}")
     with st.container(horizontal=True, gap="small"):
-        for fmt, icon, mime in (
-            ("csv", ":material/download:", "text/csv"),
-            (
-                "xlsx",
-                ":material/table_view:",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-        ):
-            st.download_button(
-                t(f"data.export_{fmt}", lang),
-                lambda fmt=fmt: _export_bytes(db, kind, fmt, chosen, lang),
-                file_name=f"{name}.{fmt}",
-                mime=mime,
-                icon=icon,
-                key=f"data.export.{fmt}",
-                on_click="ignore",
-            )
+        _file_buttons(
+            ("csv", "xlsx"),
+            "data.export_",
+            lambda fmt: _export_bytes(db, kind, fmt, chosen, lang),
+            name,
+            "data.export",
+            lang,
+        )
     st.caption(t("data.export_help", lang))
 
 
