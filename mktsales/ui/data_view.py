@@ -10,7 +10,6 @@ rows by their ids and updates them, so it never duplicates.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -105,9 +104,7 @@ def import_tab(db: Database, user: User, lang: str) -> None:
             icon=":material/warning:",
         )
     day_first = DATE_ORDERS[order]
-    plan_key = hashlib.sha256(
-        repr((kind, table.name, table.rows, sorted(mapping.items()), day_first, _state("file_hash"))).encode()
-    ).hexdigest()
+    plan_key = (kind, _state("file_id"), tuple(sorted(mapping.items())), day_first)  # what the plan checked
     if _state("plan_key") != plan_key:
         _forget("plan")
     if st.button(
@@ -173,9 +170,8 @@ def _file_buttons(formats: tuple[str, ...], label: str, make: Any, name: str, ke
 
 
 def _read(upload: Any, lang: str) -> importer.Table | None:
-    """The uploaded file, read once per upload (a rerun reuses it)."""
-    file_hash = hashlib.sha256(upload.getvalue()).hexdigest()
-    if _state("file_hash") != file_hash or _state("table") is None:
+    """The uploaded file, read once per upload (a rerun reuses it: Streamlit gives each upload an id)."""
+    if _state("file_id") != upload.file_id or _state("table") is None:
         _forget("plan", "plan_key", "table")
         try:
             with st.spinner(t("import.step.read", lang)):
@@ -184,7 +180,7 @@ def _read(upload: Any, lang: str) -> importer.Table | None:
             st.error(exc.message(lang), icon=":material/error:")
             return None
         _set("table", table)
-        _set("file_hash", file_hash)
+        _set("file_id", upload.file_id)
     return _state("table")
 
 
@@ -204,7 +200,7 @@ def _mapping_editor(db: Database, kind: str, table: importer.Table, lang: str) -
     matched = [i for i in range(len(table.headers)) if suggested.get(i)]
     st.markdown(f"**{t('data.mapping', lang)}**")
     st.caption(t("data.mapping_help", lang))
-    prefix = f"{STATE}map.{kind}.{_state('file_hash')}."
+    prefix = f"{STATE}map.{kind}.{_state('file_id')}."
 
     def choose(i: int) -> str:
         default = suggested.get(i) or IGNORE
@@ -318,7 +314,7 @@ def _import_buttons(
             key=STATE + "go",
         )
         if st.button(t("data.import_nothing", lang), icon=":material/close:", key=STATE + "cancel"):
-            _forget("plan", "plan_key", "table", "file_hash")
+            _forget("plan", "plan_key", "table", "file_id")
             _set("uploads", _state("uploads", 0) + 1)
             st.rerun()
     if not go:
@@ -356,7 +352,7 @@ def _import_buttons(
             "seconds": result.seconds,
         },
     )
-    _forget("plan", "plan_key", "table", "file_hash")
+    _forget("plan", "plan_key", "table", "file_id")
     _set("uploads", _state("uploads", 0) + 1)
     st.rerun()
 
