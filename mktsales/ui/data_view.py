@@ -136,36 +136,13 @@ def _templates(kind: str, lang: str) -> None:
     """The kind's empty template as Excel and CSV (headers in both languages, a guide sheet)."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         st.caption(t("data.template", lang))
-        _file_buttons(
+        widgets.file_downloads(
             ("xlsx", "csv"),
             "data.template_",
             lambda fmt: importer.template(kind, fmt, lang),
             f"mktsales-template-{kind}",
             f"{STATE}template",
             lang,
-        )
-
-
-# A file format's download: its icon and MIME type.
-_FORMATS = {
-    "csv": (":material/download:", "text/csv"),
-    "xlsx": (":material/table_view:", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-}
-
-
-def _file_buttons(formats: tuple[str, ...], label: str, make: Any, name: str, key: str, lang: str) -> None:
-    """One download button per format: labelled ``<label><fmt>``, the file built by ``make(fmt)``
-    only when asked for."""
-    for fmt in formats:
-        icon, mime = _FORMATS[fmt]
-        st.download_button(
-            t(f"{label}{fmt}", lang),
-            lambda fmt=fmt: make(fmt),
-            file_name=f"{name}.{fmt}",
-            mime=mime,
-            icon=icon,
-            key=f"{key}.{fmt}",
-            on_click="ignore",
         )
 
 
@@ -405,7 +382,7 @@ def export_tab(db: Database, scope: Scope, lang: str) -> None:
     st.dataframe(preview, hide_index=True)
     name = f"mktsales-{kind}" + ("" if whole else f"-{chosen.start}-{last}")
     with st.container(horizontal=True, gap="small"):
-        _file_buttons(
+        widgets.file_downloads(
             ("csv", "xlsx"),
             "data.export_",
             lambda fmt: _export_bytes(db, kind, fmt, chosen, lang),

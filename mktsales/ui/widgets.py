@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,26 +202,48 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
 def downloads(frame: pd.DataFrame, name: str, lang: str, key: str) -> None:
     """CSV and Excel download buttons side by side for ``frame`` (already in the user's scope).
 
-    The Excel file is built only when asked for (on_click), so a page run stays cheap.
+    Each file is built only when its button is clicked, so a page run stays cheap.
     """
     with st.container(horizontal=True, gap="small"):
-        st.download_button(
-            t("fun.download_csv", lang),
-            csv_bytes(frame),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            icon=":material/download:",
+        file_downloads(
+            ("csv", "xlsx"),
+            "fun.download_",
+            lambda fmt: csv_bytes(frame) if fmt == "csv" else excel_bytes(frame),
+            name,
+            key,
+            lang,
             disabled=frame.empty,
-            key=f"{key}.csv",
-            on_click="ignore",
         )
+
+
+# A file format's download button: its icon and MIME type.
+FORMATS = {
+    "csv": (":material/download:", "text/csv"),
+    "xlsx": (":material/table_view:", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+def file_downloads(
+    formats: tuple[str, ...],
+    label: str,
+    make: Callable[[str], bytes],
+    name: str,
+    key: str,
+    lang: str,
+    *,
+    disabled: bool = False,
+) -> None:
+    """One download button per format, labelled by the translation ``<label><fmt>``; the file
+    ``<name>.<fmt>`` is built by ``make(fmt)`` only when its button is clicked."""
+    for fmt in formats:
+        icon, mime = FORMATS[fmt]
         st.download_button(
-            t("fun.download_xlsx", lang),
-            lambda: excel_bytes(frame),
-            file_name=f"{name}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/table_view:",
-            disabled=frame.empty,
-            key=f"{key}.xlsx",
+            t(f"{label}{fmt}", lang),
+            lambda fmt=fmt: make(fmt),
+            file_name=f"{name}.{fmt}",
+            mime=mime,
+            icon=icon,
+            disabled=disabled,
+            key=f"{key}.{fmt}",
             on_click="ignore",
         )
