@@ -40,16 +40,16 @@ COOKIE = "mktsales_session"
 REP = "rep.east"  # the demo rep whose visit makes the data change
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def serving(db: Path, today: str) -> Iterator[str]:
-    """`streamlit run app.py` on ``db``, "today" fixed; yields its URL, stops it by PID after."""
-    port = _free_port()
+def start_server(db: Path, port: int, *, wait: float = 60, **env: str) -> subprocess.Popen[bytes]:
+    """Start `streamlit run app.py` on ``db`` (``env`` added to the environment) and wait up to
+    ``wait`` seconds until it answers its health check. The browser tests use it too."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -63,21 +63,28 @@ def serving(db: Path, today: str) -> Iterator[str]:
             "--browser.gatherUsageStats=false",
         ],
         cwd=ROOT,
-        env={**os.environ, "MKTSALES_DB": str(db), "MKTSALES_TODAY": today, "MKTSALES_REFRESH_SECONDS": "0"},
+        env={**os.environ, "MKTSALES_DB": str(db), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the app did not start within {wait:.0f} s")
+
+
+@contextlib.contextmanager
+def serving(db: Path, today: str) -> Iterator[str]:
+    """`streamlit run app.py` on ``db``, "today" fixed; yields its URL, stops it by PID after."""
+    port = free_port()
+    process = start_server(db, port, wait=120, MKTSALES_TODAY=today, MKTSALES_REFRESH_SECONDS="0")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the app did not start within 120 s") from None
-                time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
