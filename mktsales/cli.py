@@ -46,15 +46,17 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _reporting_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments every reporting command takes: file, period, filters and --as-user."""
+def _reporting_arguments(parser: argparse.ArgumentParser, *, all_time: bool = False) -> None:
+    """The arguments every reporting command takes: file, period, filters and --as-user; with
+    ``all_time`` a period left out means everything (export), else this month so far."""
     parser.add_argument("--db", required=True, type=Path, help="database file")
-    parser.add_argument("--from", dest="start", type=_date, help="first day (default: first of this month)")
+    first, last = ("the earliest", "after the latest") if all_time else ("first of this month", "tomorrow")
+    parser.add_argument("--from", dest="start", type=_date, help=f"first day (default: {first})")
     parser.add_argument(
         "--to",
         dest="end",
         type=_date,
-        help="day after the last day: the period is [from, to) (default: tomorrow)",
+        help=f"day after the last day: the period is [from, to) (default: {last})",
     )
     parser.add_argument("--region", nargs="+", default=[], help="regions by Chinese or English name or code")
     parser.add_argument("--category", nargs="+", default=[], help="product categories, same")

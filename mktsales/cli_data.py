@@ -68,7 +68,7 @@ def register(commands: Any) -> None:
     load.set_defaults(run=_import)
 
     out = commands.add_parser("export", help="export one kind as CSV or Excel, in the columns import reads")
-    cli._reporting_arguments(out)
+    cli._reporting_arguments(out, all_time=True)
     out.add_argument("--kind", required=True, choices=importer.KINDS, metavar="KIND", help=kinds)
     out.add_argument("--out", required=True, type=Path, help="file to write (.csv or .xlsx)")
     out.add_argument("--format", choices=("csv", "xlsx"), help="default: from the --out suffix")

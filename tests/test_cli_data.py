@@ -239,6 +239,23 @@ def test_export_writes_the_orders_of_a_period_and_region(tiny_file: Path, tmp_pa
     assert back.values.tolist() == NORTH_MARCH
 
 
+def test_export_without_a_period_writes_all_time(tiny_file: Path, tmp_path: Path, capsys) -> None:
+    out_file = tmp_path / "north-all.csv"
+    argv = ("export", "--db", tiny_file, "--kind", "orders", "--out", out_file, "--region", "north")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.startswith("wrote 3 rows")  # north's orders 1 (March), 4 (April), 11 (March)
+    back = pd.read_csv(out_file, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert sorted(back["id"], key=int) == ["1", "4", "11"]
+
+
+def test_export_help_says_a_period_left_out_is_all_time(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "first day (default: the earliest)" in text
+    assert "(default: after the latest)" in text and "this month" not in text
+
+
 def test_export_as_excel_with_chinese_headers(tiny_file: Path, tmp_path: Path, capsys) -> None:
     out_file = tmp_path / "north.data"  # --format decides, not the suffix
     argv = ("export", "--db", tiny_file, "--kind", "orders", "--out", out_file, "--format", "xlsx")
