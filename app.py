@@ -10,7 +10,9 @@ st.set_page_config(page_title="mktsales", page_icon=":material/join_inner:", lay
 lang = filters.language()
 db = data.open_database(lang)
 user = session.current_user(db, lang)
-page = nav.navigation(lang, user, lambda: session.sign_in_form(db, lang))
+page = nav.navigation(
+    lang, user, lambda: session.sign_in_form(db, lang), landing_at_root=session.writes_cookie()
+)
 if user is not None:
     regions, categories = data.reference_data(db.path, db.version())
     scope = st.session_state["scope"] = filters.scope(regions, categories, lang, user)

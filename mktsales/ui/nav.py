@@ -50,7 +50,9 @@ def allowed(user: User | None) -> list[PageSpec]:
     return [p for p in PAGES if user is not None and user.can(f"page.{p.key}")]
 
 
-def navigation(lang: str, user: User | None, sign_in: Callable[[], None]) -> Any:
+def navigation(
+    lang: str, user: User | None, sign_in: Callable[[], None], *, landing_at_root: bool = False
+) -> Any:
     """Build st.navigation for this user, titles in ``lang``; returns the page to run.
 
     Signed out, every address shows the sign-in form (so a deep link works after signing in).
@@ -73,13 +75,32 @@ def navigation(lang: str, user: User | None, sign_in: Callable[[], None]) -> Any
             for p in PAGES
         ]
     else:
-        pages = [  # absolute paths: the pages resolve the same whichever script started the app
+        # Streamlit serves the default page at "/" only and calls its own address (/overview)
+        # "not found", in English. So "/" is a hidden step to the landing page's address, and
+        # every page, the landing page included, has one address that always works. The run
+        # that sets the session cookie (just signed in) draws the landing page at "/" instead:
+        # a switch would drop the cookie's script.
+        step = not landing_at_root
+        pages = (
+            [
+                st.Page(
+                    _to_landing(mine[0]),
+                    title=t(f"nav.{mine[0].key}", lang),
+                    url_path="home",
+                    default=True,
+                    visibility="hidden",
+                )
+            ]
+            if step
+            else []
+        )
+        pages += [  # absolute paths: the pages resolve the same whichever script started the app
             st.Page(
                 ROOT / p.path,
                 title=t(f"nav.{p.key}", lang),
                 icon=p.icon,
                 url_path=p.key,
-                default=p is mine[0],
+                default=not step and p is mine[0],
             )
             for p in mine
         ]
@@ -92,6 +113,8 @@ def navigation(lang: str, user: User | None, sign_in: Callable[[], None]) -> Any
     page = st.navigation(pages, position="sidebar" if user is not None else "hidden")
     if legacy:
         _leave_legacy_mode()
+    if user is not None and not landing_at_root and page.url_path == "":
+        page.run()  # the step to the landing page, before anything is drawn or checked
     return page
 
 
@@ -102,6 +125,17 @@ def _refused(key: str) -> Callable[[], None]:
 
     refused.__name__ = f"refused_{key}"
     return refused
+
+
+def _to_landing(landing: PageSpec) -> Callable[[], None]:
+    """The app's root: on to the user's landing page with the address's parameters as they
+    are, so the landing page checks them (a forged region is refused there, not lost here)."""
+
+    def to_landing() -> None:
+        params = {k: st.query_params.get_all(k) for k in st.query_params}
+        st.switch_page(ROOT / landing.path, query_params=params)
+
+    return to_landing
 
 
 def _leave_legacy_mode() -> NoReturn:

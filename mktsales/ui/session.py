@@ -21,6 +21,7 @@ from mktsales.i18n import t
 COOKIE = "mktsales_session"
 _TOKEN = "_mktsales_token"
 _PENDING_COOKIE = "_mktsales_set_cookie"  # token to write into the cookie on the next run
+_WROTE_COOKIE = "_mktsales_wrote_cookie"  # this run holds the script that sets the cookie
 _DEAD = "_mktsales_dead_token"  # a token this tab signed out or found expired: ignore the cookie
 _NOTICE = "_mktsales_signin_notice"
 USER_KEY = "user"  # the resolved User for this run, for the pages (rewritten every run)
@@ -46,6 +47,7 @@ def _sso_email() -> str | None:
 def current_user(db: Database, lang: str) -> User | None:
     """The signed-in user of this tab, or None; also writes a pending session cookie."""
     state = st.session_state
+    state[_WROTE_COOKIE] = False
     cookie = st.context.cookies.get(COOKIE)
     cookie = cookie if isinstance(cookie, str) else None
     token = state.get(_TOKEN) or (cookie if cookie != state.get(_DEAD) else None)
@@ -85,8 +87,15 @@ def _start(token: str) -> None:
     st.session_state.pop(_NOTICE, None)
 
 
+def writes_cookie() -> bool:
+    """Whether this run sets or clears the cookie: it must then be drawn to the end, not switched
+    away from, or the browser never runs the script."""
+    return bool(st.session_state.get(_WROTE_COOKIE))
+
+
 def _write_cookie(token: str | None) -> None:
     """Set (or clear) the session cookie in the browser."""
+    st.session_state[_WROTE_COOKIE] = True
     max_age = int(config.session_hours() * 3600) if token else 0
     value = json.dumps(token or "")
     st.html(

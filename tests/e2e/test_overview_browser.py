@@ -50,6 +50,19 @@ def test_a_copied_link_opens_the_same_view(server: str, browser) -> None:
     assert any("Revenue" in t and "¥7,000" in t for t in tile_texts(page))  # North 6,000 + East 1,000
 
 
+def test_the_landing_page_has_its_own_address_and_the_root_leads_there(server: str, browser) -> None:
+    """Streamlit calls the default page's own address "not found" (in English) unless the root
+    is a step to it: /overview and / both open the overview, with the link's filters."""
+    page = open_overview(browser, f"{server}/overview?lang=en&region=north", DESKTOP)
+    assert any("Revenue" in t and "¥6,000" in t for t in tile_texts(page))  # North alone
+    assert page.get_by_text("Page not found").count() == 0
+    page.goto(f"{server}/?lang=en&region=east")
+    page.wait_for_function("location.pathname === '/overview'", timeout=TIMEOUT)
+    page.get_by_test_id("stMetric").filter(has_text="Revenue").get_by_text("¥1,000").wait_for(timeout=TIMEOUT)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.evaluate("location.search") == "?lang=en&region=east"
+
+
 def test_overview_on_a_phone(server: str, browser) -> None:
     page = open_overview(browser, server, PHONE)
     assert len(tile_texts(page)) == 13
