@@ -349,10 +349,12 @@ def _imported(done: dict[str, Any], lang: str) -> None:
         ),
         icon=":material/check_circle:",
     )
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, vertical_alignment="center"):
         nav.link("overview", lang, t("data.see_overview", lang), ":material/dashboard:")
         nav.link("funnel", lang, t("data.see_funnel", lang), ":material/filter_alt:")
-        if st.button(t("data.dismiss", lang), key=STATE + "dismiss", type="tertiary"):
+        if st.button(
+            t("data.dismiss", lang), key=STATE + "dismiss", type="tertiary", icon=":material/close:"
+        ):
             _forget("done")
             st.rerun()
 
