@@ -60,6 +60,7 @@ def navigation(
     but shows a refusal, so a typed or bookmarked URL never reaches a page outside the role.
     """
     mine = allowed(user)
+    step = None  # the hidden page at "/" that leads to the landing page's own address
     if user is None:
         pages = [
             st.Page(
@@ -80,27 +81,14 @@ def navigation(
         # every page, the landing page included, has one address that always works. The run
         # that sets the session cookie (just signed in) draws the landing page at "/" instead:
         # a switch would drop the cookie's script.
-        step = not landing_at_root
-        pages = (
-            [
-                st.Page(
-                    _to_landing(mine[0]),
-                    title=t(f"nav.{mine[0].key}", lang),
-                    url_path="home",
-                    default=True,
-                    visibility="hidden",
-                )
-            ]
-            if step
-            else []
-        )
-        pages += [  # absolute paths: the pages resolve the same whichever script started the app
+        landing = mine[0]  # every role has at least its account page
+        pages = [  # absolute paths: the pages resolve the same whichever script started the app
             st.Page(
                 ROOT / p.path,
                 title=t(f"nav.{p.key}", lang),
                 icon=p.icon,
                 url_path=p.key,
-                default=not step and p is mine[0],
+                default=landing_at_root and p is landing,
             )
             for p in mine
         ]
@@ -109,12 +97,17 @@ def navigation(
             for p in PAGES
             if p not in mine
         ]
+        if not landing_at_root:
+            step = st.Page(
+                _to_landing(landing), title=pages[0].title, url_path="home", default=True, visibility="hidden"
+            )
+            pages.append(step)
     legacy = bool(PagesManager.uses_pages_directory)
     page = st.navigation(pages, position="sidebar" if user is not None else "hidden")
     if legacy:
         _leave_legacy_mode()
-    if user is not None and not landing_at_root and page.url_path == "":
-        page.run()  # the step to the landing page, before anything is drawn or checked
+    if page is step:
+        step.run()  # on to the landing page, before anything is drawn or checked
     return page
 
 
