@@ -570,7 +570,7 @@ def _history(found: dict[str, Any], lang: str) -> None:
 def effect_view(p: Promo, promotion_id: int) -> None:
     """The measured effect of one promotion, with its uncertainty and when not to trust it."""
     lang = p.lang
-    result = effect.effect(p.db, promotion_id, as_of=config.today())
+    result = effect.effect(p.db, promotion_id, as_of=config.today(), allowed_regions=p.user.allowed_regions)
     with st.container(horizontal=True, gap="small"):
         st.metric(
             t("promopage.uplift", lang),
