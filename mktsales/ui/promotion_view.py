@@ -320,7 +320,7 @@ def detail(p: Promo, promotion_id: int) -> None:
     st.button(t("promopage.back", lang), on_click=_close, icon=":material/arrow_back:", key="promo.back")
     try:
         found = promotions.detail(p.db, p.user, promotion_id, now=p.now)
-    except (PermissionError, LookupError):
+    except (PermissionError, LookupError, promotions.PromotionRefused):  # missing, or not theirs: alike
         st.warning(t("promopage.not_found", lang), icon=":material/search_off:")
         return
     flash(lang)
