@@ -18,16 +18,21 @@ The counts are chosen so that no figure of a region north may not see equals one
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from mktsales import effect
+from mktsales import accounts, effect
+from mktsales.cli import main
 from mktsales.db import Database
 from mktsales.i18n import t
 from mktsales.scope import Scope
-from tests.conftest import write_sql
+from tests.conftest import TESTER, load_tiny, write_sql
 
 NORTH, EAST, SOUTH, WEST, CENTRAL = 1, 2, 3, 4, 5
 END_OF_2025 = dt.date(2025, 12, 31)
@@ -192,3 +197,26 @@ def test_the_partial_scope_notes_have_words_in_both_languages() -> None:
         assert t(f"effect.short.{note}", "zh") and t(f"effect.short.{note}", "en")
     assert "您负责的区域" in t("effect.note.partial_scope", "zh")
     assert "your regions" in t("effect.note.partial_scope", "en")
+
+
+def test_the_cli_as_a_north_user_prints_norths_effect_and_the_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    path = tmp_path / "five.duckdb"
+    with Database(path) as db:
+        load_tiny(db)
+        write_sql(db, ORDERS)
+        accounts.create_user(db, TESTER, "rep", "Rep", "sales_rep", regions=["north"])
+    argv = ["promotion-effect", "--db", str(path), "--id", "50", "--as-of", "2025-12-31"]
+    assert main([*argv, "--as-user", "rep", "--series", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["treated_regions"], printed["control_regions"], printed["n_control"]) == ([1], [], 3)
+    assert (printed["revenue"], printed["notes"]) == (10_500, ["partial_scope"])
+    assert {row["group"] for row in printed["series"]} == {"treated"}
+    assert main([*argv, "--as-user", "rep"]) == 0
+    out = capsys.readouterr().out
+    assert "treated regions [1], comparable regions 3 outside your regions" in out
+    assert f"note: {t('effect.note.partial_scope', 'en')}" in out
+    assert main([*argv, "--json"]) == 0  # everything, as before
+    assert json.loads(capsys.readouterr().out)["control_regions"] == [3, 4, 5]
