@@ -336,6 +336,22 @@ def _exists(db: Database, table: str, column: str, value: Any) -> bool:
     return bool(db.rows(f"SELECT 1 FROM {table} WHERE {column} = ?", [value]))
 
 
+def _promotion_seen(db: Database, user: User, promotion_id: int) -> bool:
+    """The promotion exists and touches one of the user's regions: a post names no other (its title
+    would show to every region the post reaches; issue 23), and one it may not see is "not found"."""
+    return bool(
+        db.rows(
+            "SELECT 1 FROM promotion_regions WHERE promotion_id = $id"
+            " AND ($allowed::INTEGER[] IS NULL OR list_contains($allowed, region_id))"
+            " UNION ALL SELECT 1 FROM promotions WHERE promotion_id = $id AND $allowed::INTEGER[] IS NULL",
+            {
+                "id": promotion_id,
+                "allowed": None if user.allowed_regions is None else list(user.allowed_regions),
+            },
+        )
+    )
+
+
 def _photos(given: Sequence[Photo], problems: list[Problem]) -> list[tuple[photos.Prepared, str]]:
     """Every photo checked and re-encoded, or a Problem for each one refused."""
     given = list(given or ())
@@ -424,7 +440,7 @@ def post(
             problems.append(Problem("customer_id", "board.error.customer_region", {}))
     if product_id is not None and not _exists(db, "products", "product_id", product_id):
         problems.append(Problem("product_id", "board.error.unknown_product", {}))
-    if promotion_id is not None and not _exists(db, "promotions", "promotion_id", promotion_id):
+    if promotion_id is not None and not _promotion_seen(db, user, promotion_id):
         problems.append(Problem("promotion_id", "board.error.unknown_promotion", {}))
     named = _text(problems, "competitor", competitor, MAX_COMPETITOR, required=False) or None
     if category == "competitor" and direction == "field" and named is None:

@@ -100,7 +100,8 @@ def _effect(args: argparse.Namespace) -> int:
             allowed = user.allowed_regions
             if allowed is not None and not set(allowed) & set(regions):
                 raise cli.CliError(f"promotion {args.id} does not touch {user.username}'s regions")
-        result = effect.effect(db, args.id, as_of=as_of)
+        allowed = None if user is None else user.allowed_regions
+        result = effect.effect(db, args.id, as_of=as_of, allowed_regions=allowed)
     title_zh, title_en, status = found[0]
     result = {
         "title_zh": title_zh,
@@ -135,10 +136,9 @@ def _print_effect(r: dict[str, Any]) -> None:
         print(f", baseline {b['start']}..{b['end']} ({b['usable_days']} of {b['days']} days usable)")
     else:
         print()
-    print(
-        f"method {r['method']}; treated regions {r['treated_regions']}, "
-        f"comparable regions {r['control_regions']}"
-    )
+    # a user limited to some regions is told how many comparable regions there are, not which (issue 23)
+    control = r["control_regions"] if "n_control" not in r else f"{r['n_control']} outside your regions"
+    print(f"method {r['method']}; treated regions {r['treated_regions']}, comparable regions {control}")
     rows = (
         ("uplift (revenue)", _share(r["uplift"]), _share(r["uplift_low"]), _share(r["uplift_high"])),
         ("uplift (orders)", _share(r["order_uplift"]), _share(r["order_uplift_low"]),

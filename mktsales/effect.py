@@ -24,6 +24,8 @@ The method, in plain words (the UI shows ``effect.method``):
 
 The orders are aggregated in SQL into one small cube (region x category x day, with revenue,
 order count and cost); ``effects`` builds that cube once for every promotion it measures.
+
+A user limited to some regions gets the effect of their part only (mktsales/effect_scope.py).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import pandas as pd
 
 from mktsales import config
 from mktsales.db import Database
+from mktsales.effect_scope import MIN_HIDDEN_CONTROL, limited, selling
 from mktsales.scope import Scope
 
 MIN_BASELINE_DAYS = 28  # the baseline is at least this long, else as long as the window
@@ -50,7 +53,10 @@ INTERVAL = (5.0, 95.0)  # percentiles of the 90% interval
 WEEKLY_AFTER_DAYS = 90  # a chart longer than this shows weeks, not days
 RAN = ("live", "finished", "reviewed")  # promotions that moved sales (and cancelled ones that went live)
 MEASURED = ("live", "finished", "reviewed")  # what ``effects`` lists
-NOTES = ("no_control", "short_window", "short_baseline", "few_orders", "not_finished", "not_started")
+NOTES = (
+    "no_control", "short_window", "short_baseline", "few_orders", "not_finished", "not_started",
+    "partial_scope", "few_control",
+)  # fmt: skip
 GROUPS = ("treated", "control", "expected")
 
 
@@ -258,14 +264,17 @@ def _analyse(
     as_of: dt.date,
     data_start: dt.date | None,
     chart: bool,
+    allowed: frozenset[int] | None = None,
 ) -> dict[str, Any]:
-    """The effect of one promotion from the cube (see the module docstring)."""
+    """The effect of one promotion from the cube (see the module docstring); ``allowed``: the
+    regions a limited user may see (None: everything)."""
+    treated_regions = p.regions if allowed is None else tuple(r for r in p.regions if r in allowed)
     result: dict[str, Any] = {
         "promotion_id": p.promotion_id,
         "method": "none",
         "window": {"start": p.start.isoformat(), "end": p.end.isoformat(), "days": 0},
         "baseline": None,
-        "treated_regions": list(p.regions),
+        "treated_regions": list(treated_regions),
         "control_regions": [],
         "products": list(p.products),
         **{k: None for k in ("uplift", "uplift_low", "uplift_high", "order_uplift", "order_uplift_low",
@@ -280,18 +289,20 @@ def _analyse(
     }  # fmt: skip
     if p.start > as_of:
         result["notes"] = ["not_started"]
-        return result
+        return limited(result, p.regions, allowed, 0)
     start, end, days, base_start, base_days = _periods(p, as_of)
     busy = ran.busy(p, base_start, end)
-    control = sorted(set(all_regions) - set(p.regions) - {int(r) for r in ran.region[busy]})
+    comparable = sorted(set(all_regions) - set(p.regions) - {int(r) for r in ran.region[busy]})
+    # a limited user's control holds no region they can see (effect_scope)
+    control = comparable if allowed is None else [r for r in comparable if r not in allowed]
     items = p.products or (p.category_id,)
     span = base_days + days
-    treated = cube.series(p.regions, items, base_start, span)
+    treated = cube.series(treated_regions, items, base_start, span)
     control_series = cube.series(control, items, base_start, span) if control else None
     # baseline days left out: another promotion of the category in a treated region, or no data yet
     usable = np.ones(base_days, dtype=bool)
     first = np.datetime64(base_start, "D")
-    for k in busy[np.isin(ran.region[busy], p.regions)]:
+    for k in busy[np.isin(ran.region[busy], treated_regions)]:
         a = max(int((ran.start[k] - first).astype(int)), 0)
         b = min(int((ran.end[k] - first).astype(int)) + 1, base_days)
         usable[a:b] = False
@@ -303,7 +314,14 @@ def _analyse(
     has_control = control_series is not None and control_series[0, window].sum() > 0
     if has_control and len(baseline):
         has_control = control_series[0, baseline].sum() > 0
-    if not has_control:
+    if (
+        allowed is not None
+        and comparable
+        and selling(cube, control, items, base_start, span, window, baseline) < MIN_HIDDEN_CONTROL
+    ):
+        has_control = False
+        notes.append("few_control")
+    elif not has_control:
         notes.append("no_control")
     if days < SHORT_WINDOW_DAYS:
         notes.append("short_window")
@@ -328,12 +346,11 @@ def _analyse(
         revenue=revenue,
         notes=notes,
     )
-    if chart:
-        result["series"], result["granularity"] = _chart(
-            treated, control_series if has_control else None, base_start, baseline, span
-        )
+    if chart:  # a limited user's chart: their treated regions only, no control or expected line
+        shown = control_series if has_control and allowed is None else None
+        result["series"], result["granularity"] = _chart(treated, shown, base_start, baseline, span)
     if len(baseline) == 0 or treated[0, baseline].sum() <= 0:
-        return result
+        return limited(result, p.regions, allowed, len(control) if has_control else 0)
     measured = _measure(
         treated, control_series if has_control else None, window, baseline, (SEED, p.promotion_id)
     )
@@ -355,7 +372,7 @@ def _analyse(
             roi = (incremental * margin - p.budget) / p.budget
             result["roi"] = _number(roi[0])
             result["roi_low"], result["roi_high"] = _quantiles(roi[1:])
-    return result
+    return limited(result, p.regions, allowed, len(control) if has_control else 0)
 
 
 def _chart(
@@ -387,9 +404,15 @@ def _chart(
 
 
 def _measure_all(
-    db: Database, promotions: list[_Promotion], as_of: dt.date, *, chart: bool = True
+    db: Database,
+    promotions: list[_Promotion],
+    as_of: dt.date,
+    *,
+    chart: bool = True,
+    allowed_regions: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The effect of each promotion, from two cubes at most (categories, and listed products)."""
+    allowed = None if allowed_regions is None else frozenset(int(r) for r in allowed_regions)
     started = [p for p in promotions if p.start <= as_of]
     all_regions = [int(r) for (r,) in db.rows("SELECT region_id FROM regions ORDER BY region_id")]
     ran = _Ran.of(_ran(db))
@@ -415,22 +438,33 @@ def _measure_all(
             as_of,
             data_start,
             chart,
+            allowed,
         )
         for p in promotions
     ]
 
 
-def effect(db: Database, promotion_id: int, *, as_of: dt.date | None = None) -> dict[str, Any]:
+def effect(
+    db: Database,
+    promotion_id: int,
+    *,
+    as_of: dt.date | None = None,
+    allowed_regions: Sequence[int] | None = None,
+) -> dict[str, Any]:
     """The measured effect of one promotion up to ``as_of`` (default today): method ('did',
     'before_after' or 'none'), window, baseline, treated_regions, control_regions, uplift (revenue)
     and order_uplift with their 90% intervals (_low, _high), incremental_revenue (+ _low, _high),
     incremental_gross_profit, margin, cost, roi (+ _low, _high), revenue and orders in the window,
     notes (codes, see NOTES), series ({day, group, revenue, orders}; group treated, control or
-    expected) and granularity ('day' or 'week'). Raises LookupError for an unknown promotion."""
+    expected) and granularity ('day' or 'week'). ``allowed_regions``: what the user may see (None:
+    everything); limited, the result is theirs only (module docstring) with n_control. Raises
+    LookupError for an unknown promotion, and for one outside ``allowed_regions`` alike."""
     found = _promotions(db, [promotion_id])
+    if allowed_regions is not None:
+        found = [p for p in found if set(p.regions) & set(allowed_regions)]
     if not found:
         raise LookupError(f"no promotion {promotion_id}")
-    return _measure_all(db, found, as_of or config.today())[0]
+    return _measure_all(db, found, as_of or config.today(), allowed_regions=allowed_regions)[0]
 
 
 EFFECT_COLUMNS = (
@@ -443,7 +477,8 @@ EFFECT_COLUMNS = (
 
 def effects(db: Database, scope: Scope, *, as_of: dt.date | None = None) -> pd.DataFrame:
     """The effect of every live, finished or reviewed promotion overlapping the period, touching a
-    region in scope, of a category in scope: one row each (EFFECT_COLUMNS), oldest start first."""
+    region in scope, of a category in scope: one row each (EFFECT_COLUMNS), oldest start first;
+    measured within ``scope.allowed_regions`` (see ``effect``)."""
     listed = db.query(
         """
         SELECT p.promotion_id, p.title_zh, p.title_en, p.status, p.category_id, p.start_date, p.end_date
@@ -459,14 +494,16 @@ def effects(db: Database, scope: Scope, *, as_of: dt.date | None = None) -> pd.D
         scope.params(),
     )
     found = _promotions(db, listed["promotion_id"].tolist())
-    results = _measure_all(db, found, as_of or config.today(), chart=False)
+    results = _measure_all(
+        db, found, as_of or config.today(), chart=False, allowed_regions=scope.allowed_regions
+    )
     extra = [c for c in EFFECT_COLUMNS if c not in listed.columns]
     measured = pd.DataFrame(
         [{"promotion_id": r["promotion_id"], **{c: r.get(c) for c in extra}} for r in results],
         columns=["promotion_id", *extra],
     )
     for row, r in zip(measured.index, results, strict=True):
-        measured.at[row, "n_control"] = len(r["control_regions"])
+        measured.at[row, "n_control"] = r.get("n_control", len(r["control_regions"]))
     frame = listed.merge(measured, on="promotion_id", how="left")
     for column in ("start_date", "end_date"):
         frame[column] = [d.date() for d in frame[column]]

@@ -430,8 +430,9 @@ def _require(user: User, permission: str) -> None:
         raise PromotionForbidden("promotion.error.forbidden", {"permission": permission})
 
 
-def _promotion(tx: Tx, promotion_id: Any) -> dict[str, Any]:
-    """The promotion with its regions and plan, or PromotionRefused(not_found)."""
+def _promotion(tx: Tx, promotion_id: Any, user: User | None = None) -> dict[str, Any]:
+    """The promotion with its regions and plan, or PromotionRefused(not_found); also not_found when
+    it touches none of ``user``'s regions (issue 23: nothing, not even its status, is told)."""
     found = tx.execute(
         "SELECT struct_insert(p, region_ids := (SELECT list(region_id ORDER BY region_id)"
         " FROM promotion_regions r WHERE r.promotion_id = p.promotion_id),"
@@ -439,21 +440,23 @@ def _promotion(tx: Tx, promotion_id: Any) -> dict[str, Any]:
         " FROM promotions p LEFT JOIN promotion_plans pl USING (promotion_id) WHERE p.promotion_id = ?",
         [_id(promotion_id)],
     ).fetchall()
-    if not found:
+    return _seen(user, found, promotion_id)
+
+
+def _seen(user: User | None, found: list[Any], promotion_id: Any) -> dict[str, Any]:
+    """The promotion of ``found`` (rows of one struct) if ``user`` may see it (None: no check); a
+    missing one and one outside the user's regions get the same PromotionRefused(not_found)."""
+    promotion = dict(found[0][0]) if found else None
+    if promotion is not None:
+        promotion["region_ids"] = list(promotion["region_ids"] or [])
+    if promotion is None or (user is not None and not _touches_user(user, promotion)):
         raise PromotionRefused("promotion.error.not_found", {"id": promotion_id})
-    promotion = dict(found[0][0])
-    promotion["region_ids"] = list(promotion["region_ids"] or [])
     return promotion
 
 
 def _touches_user(user: User, promotion: dict[str, Any]) -> bool:
     allowed = user.allowed_regions
     return allowed is None or bool(set(allowed) & set(promotion["region_ids"]))
-
-
-def _require_regions(user: User, promotion: dict[str, Any]) -> None:
-    if not _touches_user(user, promotion):
-        raise PromotionForbidden("promotion.error.region", {"id": promotion["promotion_id"]})
 
 
 def _event(
@@ -767,8 +770,7 @@ def update_plan(
     now = _now(now)
 
     def work(tx: Tx) -> None:
-        promotion = _promotion(tx, promotion_id)
-        _require_regions(user, promotion)
+        promotion = _promotion(tx, promotion_id, user)
         if promotion["status"] not in EDITABLE:
             raise PromotionRefused("promotion.error.not_editable", {"status": promotion["status"]})
         current = _current_plan(tx, promotion)
@@ -895,8 +897,7 @@ def approve_budget(db: Database, user: User, promotion_id: int, *, now: dt.datet
     now = _now(now)
 
     def work(tx: Tx) -> None:
-        promotion = _promotion(tx, promotion_id)
-        _require_regions(user, promotion)
+        promotion = _promotion(tx, promotion_id, user)
         if promotion["status"] not in EDITABLE:
             raise PromotionRefused("promotion.error.not_editable", {"status": promotion["status"]})
         if not promotion["budget"] or promotion["budget"] <= 0:
@@ -957,7 +958,7 @@ def transition(
     reason = "" if reason is None else str(reason).strip()
 
     def work(tx: Tx) -> None:
-        promotion = _promotion(tx, promotion_id)
+        promotion = _promotion(tx, promotion_id, user)
         pid, before = promotion["promotion_id"], promotion["status"]
         if before == to_status:
             last = tx.execute(
@@ -970,8 +971,6 @@ def transition(
         if permission is None:
             raise PromotionRefused("promotion.error.illegal", {"from": before, "to": to_status})
         if not _may(user, promotion, to_status):
-            if not _touches_user(user, promotion):
-                raise PromotionForbidden("promotion.error.region", {"id": pid})
             raise PromotionForbidden("promotion.error.forbidden", {"permission": permission})
         form = _Form()
         if (before, to_status) in REASON_REQUIRED and not reason:
@@ -1013,7 +1012,7 @@ def consult(
     now = _now(now)
 
     def work(tx: Tx) -> None:
-        promotion = _promotion(tx, promotion_id)
+        promotion = _promotion(tx, promotion_id, user)
         region = _id(region_id)
         if region is None or not _in_regions(user, region):
             raise PromotionForbidden("promotion.error.region", {"id": promotion["promotion_id"]})
@@ -1136,7 +1135,7 @@ def report_execution(
     form.done()
 
     def work(tx: Tx) -> Reported:
-        promotion = _promotion(tx, promotion_id)
+        promotion = _promotion(tx, promotion_id, user)
         allowed = ("live",) if the_kind == "status" else ("live", "finished")
         if promotion["status"] not in allowed:
             raise PromotionRefused("promotion.error.not_live", {"status": promotion["status"]})
@@ -1282,11 +1281,15 @@ def _listing(
     status: str | None = None,
     origin: str | None = None,
     ids: list[int] | None = None,
+    visible: Sequence[int] | None = None,
     now: dt.datetime,
 ) -> pd.DataFrame:
+    """promotion_listing; ``visible``: the user's regions (None: all), the only ones whose execution
+    reports are counted."""
     params = {
         **scope.params(),
         "regions": regions,
+        "visible": None if visible is None else sorted(visible),
         "status": status,
         "origin": origin,
         "ids": ids,
@@ -1325,8 +1328,17 @@ def listing(
 ) -> pd.DataFrame:
     """The promotions for the board: overlapping the period or still waiting (requested, drafting,
     consulting) whatever their dates, touching a region in scope (and the user's), of a category
-    in scope; optionally one status or origin. See LISTING_COLUMNS; oldest start first."""
-    frame = _listing(db, scope, _regions_for(user, scope), status=status, origin=origin, now=_now(now))
+    in scope; optionally one status or origin. See LISTING_COLUMNS; oldest start first. Reports,
+    as_planned_share and the feedback overdue count the user's regions only."""
+    frame = _listing(
+        db,
+        scope,
+        _regions_for(user, scope),
+        status=status,
+        origin=origin,
+        visible=user.allowed_regions,
+        now=_now(now),
+    )
     return frame[list(LISTING_COLUMNS)]
 
 
@@ -1334,7 +1346,7 @@ def approval_queue(db: Database, user: User, scope: Scope, *, now: dt.datetime |
     """What awaits marketing's decision: requests and plans in consultation, oldest first, with
     waiting_since (the request, or the start of consultation), waiting_hours and overdue."""
     now = _now(now)
-    frame = _listing(db, scope, _regions_for(user, scope), now=now)
+    frame = _listing(db, scope, _regions_for(user, scope), visible=user.allowed_regions, now=now)
     frame = frame[frame["status"].isin(["requested", "consulting"])].copy()
     since = dict(
         db.rows(
@@ -1395,7 +1407,9 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
     """Everything about one promotion the user may see: its listing row, plan, regions, owners,
     products, consultation per region (with every answer), events, readiness, execution reports
     (newest first, photos as has_photo), and ``actions``: the statuses the user may move it to now;
-    ``can``: may edit the plan, approve the budget, answer for which regions, report execution."""
+    ``can``: may edit the plan, approve the budget, answer for which regions, report execution.
+    Consultations, reports and the row's report counts are the user's regions' only; a promotion
+    outside their regions is PromotionRefused(not_found), as a missing one."""
     now = _now(now)
     found = db.rows(
         "SELECT struct_insert(p, region_ids := (SELECT list(region_id ORDER BY region_id)"
@@ -1404,14 +1418,12 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
         " LEFT JOIN promotion_plans pl USING (promotion_id) WHERE p.promotion_id = ?",
         [_id(promotion_id)],
     )
-    if not found:
-        raise PromotionRefused("promotion.error.not_found", {"id": promotion_id})
-    promotion = dict(found[0][0])
-    promotion["region_ids"] = list(promotion["region_ids"] or [])
-    _require_regions(user, promotion)
+    promotion = _seen(user, found, promotion_id)
     pid = promotion["promotion_id"]
+    visible = user.allowed_regions  # consultations and reports of the user's regions only (issue 23)
+    scoped = {"pid": pid, "visible": None if visible is None else list(visible)}
     wide = Scope(dt.date(1900, 1, 1), dt.date(9999, 1, 1))
-    row = _records(_listing(db, wide, None, ids=[pid], now=now))[0]
+    row = _records(_listing(db, wide, None, ids=[pid], visible=visible, now=now))[0]
     plan = db.query(
         "SELECT mechanics, channels, CAST(goal_revenue AS DOUBLE) AS goal_revenue, monitoring_plan,"
         " description,"
@@ -1446,16 +1458,18 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
             "SELECT c.region_id, g.name_zh, g.name_en, c.by_request, c.asked_at, c.answered, c.answers,"
             " c.position, c.last_answer AS answer, c.last_text AS text, c.last_by_name AS by, c.last_at AS at"
             " FROM promotion_consultation_status c JOIN regions g USING (region_id)"
-            " WHERE c.promotion_id = ? ORDER BY c.region_id",
-            [pid],
+            " WHERE c.promotion_id = $pid"
+            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, c.region_id)) ORDER BY c.region_id",
+            scoped,
         )
     )
     log_rows = _records(
         db.query(
             "SELECT consultation_id, region_id, answer, text, by_name AS by, answered_at AS at"
-            " FROM promotion_consultations"
-            " WHERE promotion_id = ? ORDER BY consultation_id",
-            [pid],
+            " FROM promotion_consultations WHERE promotion_id = $pid"
+            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, region_id))"
+            " ORDER BY consultation_id",
+            scoped,
         )
     )
     consult_before = now - dt.timedelta(hours=config.consultation_hours())
@@ -1481,9 +1495,10 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
             " e.as_planned, e.deviations, e.note, e.sell_through_pct, e.customer_reaction,"
             " e.competitor_response,"
             " e.photo IS NOT NULL AS has_photo, e.by_name AS by, e.reported_at FROM execution_reports e"
-            " LEFT JOIN customers c USING (customer_id) WHERE e.promotion_id = ?"
+            " LEFT JOIN customers c USING (customer_id) WHERE e.promotion_id = $pid"
+            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, e.region_id))"
             " ORDER BY e.reported_at DESC, e.report_id DESC",
-            [pid],
+            scoped,
         )
     )
     products = _records(
@@ -1558,7 +1573,7 @@ def report(db: Database, scope: Scope, *, status: str | None = None, now: dt.dat
     """The CLI's ``promotions --json`` object: every promotion in scope with its status, owners,
     readiness and turnaround; the counts by status, and the request turnaround for the period."""
     now = _now(now)
-    frame = _listing(db, scope, scope.region_ids(), status=status, now=now)
+    frame = _listing(db, scope, scope.region_ids(), status=status, visible=scope.allowed_regions, now=now)
     ids = frame["promotion_id"].tolist()
     codes = {int(r): c for r, c in db.rows("SELECT region_id, code FROM regions")}
     categories = {int(c): code for c, code in db.rows("SELECT category_id, code FROM categories")}

@@ -300,10 +300,11 @@ def test_the_requester_may_withdraw_their_own_request_and_nobody_elses(db: Datab
 
 def test_marketing_staff_act_only_on_promotions_touching_their_regions(db: Database) -> None:
     pid = ready_promotion(db, "approved")  # north only
-    with pytest.raises(PromotionForbidden) as refused:
+    with pytest.raises(PromotionRefused) as refused:
         promotions.transition(db, user(db, "ms"), pid, "live", now=NOW)  # east staff
-    assert refused.value.key == "promotion.error.region"
-    assert refused.value.message("zh") == "该促销方案不涉及您负责的区域。"
+    # not even its existence is told (issue 23): the answer for a promotion that does not exist
+    assert (refused.value.key, refused.value.values) == ("promotion.error.not_found", {"id": pid})
+    assert refused.value.message("zh") == f"找不到编号为 {pid} 的促销方案。"
     promotions.transition(db, user(db, "msn"), pid, "live", now=NOW)  # north staff
     assert status(db, pid) == "live"
 
@@ -611,9 +612,9 @@ def test_consultation_answers_are_checked(db: Database) -> None:
     with pytest.raises(PromotionRefused) as refused:
         promotions.consult(db, she, 15, EAST, "agree", now=NOW)  # approved, no longer consulting
     assert refused.value.key == "promotion.error.not_consulting"
-    assert problems(lambda: promotions.consult(db, user(db, "shn"), 11, NORTH, "agree", now=NOW)) == [
-        ("region_id", "region_not_touched")
-    ]
+    with pytest.raises(PromotionRefused) as refused:  # 11 is east and south: the north head cannot see it
+        promotions.consult(db, user(db, "shn"), 11, NORTH, "agree", now=NOW)
+    assert refused.value.key == "promotion.error.not_found"
 
 
 def test_a_region_added_while_consulting_is_asked_at_once_and_a_resend_asks_again(db: Database) -> None:
@@ -665,8 +666,8 @@ def test_deviations_newest_first(db: Database) -> None:
 
 
 def test_a_status_report_is_saved_once_and_clears_the_feedback_overdue(db: Database) -> None:
-    rep = user(db, "rep")
-    before = promotions.listing(db, rep, Scope(*MARCH), now=NOW).set_index("promotion_id").loc[10]
+    rep, mh = user(db, "rep"), user(db, "mh")
+    before = promotions.listing(db, mh, Scope(*MARCH), now=NOW).set_index("promotion_id").loc[10]
     assert (before["overdue"], before["overdue_reason"]) == (True, "feedback")  # east silent since 22 Mar
     args = dict(
         key="rep-1", promotion_id=10, region_id=NORTH, kind="status", customer_id=1, as_planned=False,
@@ -685,7 +686,7 @@ def test_a_status_report_is_saved_once_and_clears_the_feedback_overdue(db: Datab
         db, ms, key="ms-1", promotion_id=10, region_id=EAST, kind="status", as_planned=True, now=NOW
     )
     assert db.scalar("SELECT source FROM execution_reports WHERE idempotency_key = 'ms-1'") == "marketing"
-    after = promotions.listing(db, rep, Scope(*MARCH), now=NOW).set_index("promotion_id").loc[10]
+    after = promotions.listing(db, mh, Scope(*MARCH), now=NOW).set_index("promotion_id").loc[10]
     assert (after["overdue"], after["reports"]) == (False, 5)
     # 3 of 5 status reports as planned
     assert after["as_planned_share"] == pytest.approx(3 / 5)
@@ -781,8 +782,9 @@ def test_detail_shows_what_each_user_may_do(db: Database) -> None:
         "rejected",
         "cancelled",
     ]
-    with pytest.raises(PromotionForbidden):
-        promotions.detail(db, msn, 12, now=NOW)  # south only
+    with pytest.raises(PromotionRefused) as refused:
+        promotions.detail(db, msn, 12, now=NOW)  # south only: as if it did not exist
+    assert refused.value.key == "promotion.error.not_found"
     assert promotions.detail(db, msn, 10, now=NOW)["actions"] == ["finished", "cancelled"]
     assert promotions.detail(db, shn, 10, now=NOW)["actions"] == []
     assert promotions.detail(db, shn, 10, now=NOW)["can"]["report_status"] == [NORTH]

@@ -4,6 +4,8 @@
 -- one $status, one $origin, or the promotions in $ids. Overdue: a request undecided since before
 -- $decision_before; consulting with a region asked before $consult_before and not answered; live
 -- with a region whose last status report (or the start, if none) is before $feedback_before.
+-- $visible: the regions the user may see (NULL: all); the execution reports counted (reports,
+-- as_planned_share) and the regions judged for feedback are theirs only (issue 23).
 WITH p AS (
     SELECT p.*
     FROM promotions p
@@ -30,6 +32,7 @@ reports AS (
            avg(CASE WHEN as_planned THEN 1.0 ELSE 0.0 END) FILTER (WHERE kind = 'status') AS as_planned_share
     FROM execution_reports
     WHERE promotion_id IN (SELECT promotion_id FROM p)
+      AND ($visible::INTEGER[] IS NULL OR list_contains($visible, region_id))
     GROUP BY ALL
 ),
 went_live AS (
@@ -46,6 +49,7 @@ silent AS (  -- live promotions' regions without a status report since $feedback
     LEFT JOIN (SELECT promotion_id, region_id, max(reported_at) AS last_report
                FROM execution_reports WHERE kind = 'status' GROUP BY ALL) e USING (promotion_id, region_id)
     WHERE p.status = 'live'
+      AND ($visible::INTEGER[] IS NULL OR list_contains($visible, r.region_id))
       AND coalesce(e.last_report, greatest(w.live_at, CAST(p.start_date AS TIMESTAMP)),
                    CAST(p.start_date AS TIMESTAMP)) < $feedback_before
     GROUP BY ALL

@@ -320,7 +320,7 @@ def detail(p: Promo, promotion_id: int) -> None:
     st.button(t("promopage.back", lang), on_click=_close, icon=":material/arrow_back:", key="promo.back")
     try:
         found = promotions.detail(p.db, p.user, promotion_id, now=p.now)
-    except (PermissionError, LookupError):
+    except (PermissionError, LookupError, promotions.PromotionRefused):  # missing, or not theirs: alike
         st.warning(t("promopage.not_found", lang), icon=":material/search_off:")
         return
     flash(lang)
@@ -570,7 +570,7 @@ def _history(found: dict[str, Any], lang: str) -> None:
 def effect_view(p: Promo, promotion_id: int) -> None:
     """The measured effect of one promotion, with its uncertainty and when not to trust it."""
     lang = p.lang
-    result = effect.effect(p.db, promotion_id, as_of=config.today())
+    result = effect.effect(p.db, promotion_id, as_of=config.today(), allowed_regions=p.user.allowed_regions)
     with st.container(horizontal=True, gap="small"):
         st.metric(
             t("promopage.uplift", lang),
