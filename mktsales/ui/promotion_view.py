@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import charts, config, effect, i18n, promotions
+from mktsales import charts, config, effect, i18n, promotions, uploads
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
@@ -1150,7 +1150,9 @@ def report_form(p: Promo, live: pd.DataFrame, customers: pd.DataFrame | None) ->
             height=80,
             placeholder=t("promopage.note_hint", lang),
         )
-        photo_file = st.file_uploader(t("promopage.photo", lang), key=REPORT + "file")
+        photo_file = st.file_uploader(
+            t("promopage.photo", lang), max_upload_size=uploads.PHOTO_MB, key=REPORT + "file"
+        )
         form.problems("photo")
         photo = Photo(photo_file.name, photo_file.getvalue()) if photo_file is not None else None
         values = {
