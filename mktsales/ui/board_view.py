@@ -611,8 +611,8 @@ def follow_link(views: list[str]) -> None:
         for lang in LANGS:
             st.session_state.pop(f"board.status.{lang}", None)
         _show("lanes")
-    if str(params.get("post", "")).isdigit():
-        _open(int(params["post"]))
+    if "post" in params:  # a number that names nothing (0) shows "not found", never an error
+        _open(filters.link_number(params["post"]) or 0)
         _show("lanes")
     for name in ("view", "status", "post"):
         if name in params:

@@ -18,7 +18,7 @@ from mktsales.db import Database
 from mktsales.i18n import LANGS, t
 from mktsales.photos import Photo
 from mktsales.scope import Scope
-from mktsales.ui import fields, widgets
+from mktsales.ui import fields, filters, widgets
 
 OPEN_KEY = "promo.open"
 VIEW_KEY = "promo.view"
@@ -95,8 +95,8 @@ def follow_link(views: list[str]) -> None:
     params = st.query_params
     if params.get("view") in views:
         show(params["view"])
-    if str(params.get("promotion", "")).isdigit():
-        open_promotion(int(params["promotion"]), "board")
+    if "promotion" in params:  # a number that names nothing (0) shows "not found", never an error
+        open_promotion(filters.link_number(params["promotion"]) or 0, "board")
     for name in ("view", "promotion"):
         if name in params:
             del params[name]
@@ -320,7 +320,7 @@ def detail(p: Promo, promotion_id: int) -> None:
     st.button(t("promopage.back", lang), on_click=_close, icon=":material/arrow_back:", key="promo.back")
     try:
         found = promotions.detail(p.db, p.user, promotion_id, now=p.now)
-    except (PermissionError, LookupError):
+    except (PermissionError, LookupError, promotions.PromotionRefused):  # none, or not the user's
         st.warning(t("promopage.not_found", lang), icon=":material/search_off:")
         return
     flash(lang)
