@@ -4,6 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DB     ?= data/mktsales.duckdb
 PORT   ?= 8501
+# Only this machine by default; HOST=0.0.0.0 serves the network (behind an HTTPS proxy only:
+# docs/security-notes/server.md). ERRORS=full shows Python tracebacks in the page (development).
+HOST   ?= 127.0.0.1
+ERRORS ?= none
 
 .PHONY: run test test-fast lint format demo bench clean
 
@@ -19,7 +23,8 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 
 ## run: serve the app on http://localhost:$(PORT) (creates a demo database if none exists)
 run: $(VENV)/.installed
-	MKTSALES_DB=$(DB) $(PY) -m streamlit run app.py --server.port=$(PORT) --browser.gatherUsageStats=false
+	MKTSALES_DB=$(DB) $(PY) -m streamlit run app.py --server.address=$(HOST) --server.port=$(PORT) \
+		--client.showErrorDetails=$(ERRORS) --browser.gatherUsageStats=false
 
 ## test: install what tests need and run every test, browser tests included
 test: $(VENV)/.dev-installed

@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from mktsales import accounts, config, display, funnel, i18n, kpis, reference
 from mktsales.access import ALL_REGION_ROLES, ROLES, User
 from mktsales.audit import Actor
-from mktsales.db import Database, DatabaseError
+from mktsales.db import Database, DatabaseError, damaged, is_damage
 from mktsales.scope import Scope, ScopeError, period_range
 
 # Feature modules with their own commands. Each has register(commands): it adds its subparsers to
@@ -651,4 +652,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except (CliError, accounts.AccountError, DatabaseError, ValueError) as exc:
         print(f"error: {_message(exc)}", file=sys.stderr)
+        return 2
+    except duckdb.Error as exc:  # a file that opened but fails half way through a read (issue 23)
+        if not is_damage(exc):
+            raise
+        print(f"error: {damaged(getattr(args, 'db', ''), exc)}", file=sys.stderr)
         return 2

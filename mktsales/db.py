@@ -45,6 +45,32 @@ class DatabaseLocked(DatabaseError):
     """Another process holds the database file."""
 
 
+class DatabaseDamaged(DatabaseError):
+    """The file is damaged or cut short: DuckDB cannot read it (issue 23)."""
+
+
+# What DuckDB 2.0 says about a file it cannot read (measured on a file cut in half, one with a block
+# overwritten, one that is not a DuckDB file); after a fatal error it refuses every query.
+_DAMAGE = ("could not read enough bytes", "corrupt database file", "not a valid duckdb database file",
+           "database has been invalidated")  # fmt: skip
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True for DuckDB's errors about an unreadable file, not for a mistake in a query."""
+    return isinstance(exc, duckdb.FatalException) or (
+        isinstance(exc, duckdb.Error) and any(s in str(exc).lower() for s in _DAMAGE)
+    )
+
+
+def damaged(path: str | Path, exc: BaseException) -> DatabaseDamaged:
+    """The one-line refusal for a damaged file, naming the file and DuckDB's reason."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DatabaseDamaged(
+        f"{path} cannot be read: the file is damaged or cut short ({reason}). "
+        "Restore it from a backup (python -m mktsales restore)."
+    )
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """The packaged migrations as (version, name, sql), in order."""
     found = []
@@ -86,9 +112,20 @@ class Database:
                     f"{self.path} is in use by another process (is the app running?). "
                     "Stop it, or work on a copy of the file."
                 ) from exc
+            if is_damage(exc):
+                raise damaged(self.path, exc) from exc
             raise DatabaseError(f"cannot open {self.path}: {exc}") from exc
         self._lock = threading.Lock()
         self._queue: deque[_Job] = deque()
+        try:
+            self._prepare()
+        except duckdb.Error as exc:
+            self._conn.close()
+            if is_damage(exc):
+                raise damaged(self.path, exc) from exc
+            raise
+
+    def _prepare(self) -> None:
         self.migrate()
         # False only for a schema older than migration 007 (a test that stops the migrations there)
         self.summarised = bool(

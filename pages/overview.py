@@ -19,6 +19,7 @@ st.caption(display.period_caption(scope, lang))
 
 
 @st.fragment(run_every=refresh or None)
+@data.damage_guard(lang)  # a fragment's own errors stay in it: app.py's guard does not see them
 def live() -> None:
     """Everything that refreshes itself: queries re-run only when the data version moved."""
     version = data.database(path).version()

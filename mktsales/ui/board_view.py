@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import board, charts, config, entries, i18n
+from mktsales import board, charts, config, entries, i18n, uploads
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
@@ -587,6 +587,7 @@ def _photos(form: fields.FormState, lang: str) -> list[board.Photo]:
     files = st.file_uploader(
         t("boardpage.photos", lang),
         accept_multiple_files=True,
+        max_upload_size=uploads.PHOTO_MB,
         key=POST + "files",
         help=t("boardpage.photos_help", lang, n=board.MAX_PHOTOS, mb=board.MAX_PHOTO_BYTES // (1024 * 1024)),
     )
@@ -610,8 +611,8 @@ def follow_link(views: list[str]) -> None:
         for lang in LANGS:
             st.session_state.pop(f"board.status.{lang}", None)
         _show("lanes")
-    if str(params.get("post", "")).isdigit():
-        _open(int(params["post"]))
+    if "post" in params:  # a number that names nothing (0) shows "not found", never an error
+        _open(filters.link_number(params["post"]) or 0)
         _show("lanes")
     for name in ("view", "status", "post"):
         if name in params:

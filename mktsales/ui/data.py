@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
 from mktsales import accounts, backup, board, config, entries, funnel, kpis, reference
 from mktsales.access import User
-from mktsales.db import Database, DatabaseError
+from mktsales.db import Database, DatabaseDamaged, DatabaseError, is_damage
 from mktsales.i18n import t
 from mktsales.scope import Scope
+
+log = logging.getLogger(__name__)
 
 
 def _close(db: Database) -> None:
@@ -49,8 +55,26 @@ def open_database(lang: str) -> Database:
     try:
         with st.spinner(t("demo.building", lang)):
             return database(path)
+    except DatabaseDamaged:  # the reason (DuckDB's, with the server's path) goes to the log only
+        log.exception("the database file cannot be read")
+        st.error(t("error.db_damaged", lang))
+        st.stop()
     except DatabaseError as exc:
         st.error(t("error.db_locked", lang, detail=exc))
+        st.stop()
+
+
+@contextlib.contextmanager
+def damage_guard(lang: str) -> Iterator[None]:
+    """Around a script run: a file that opened but fails on a later read (a damaged block) shows
+    the translated message instead of an error (issue 23); DuckDB's reason goes to the log."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if not is_damage(exc):
+            raise
+        log.error("the database file cannot be read: %s", exc)
+        st.error(t("error.db_damaged", lang))
         st.stop()
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, config, importer
+from mktsales import accounts, config, importer, uploads
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import t
@@ -85,6 +85,7 @@ def import_tab(db: Database, user: User, lang: str) -> None:
     upload = st.file_uploader(
         t("data.upload", lang),
         type=["csv", "xlsx"],
+        max_upload_size=uploads.IMPORT_MB,
         key=f"{STATE}upload.{_state('uploads', 0)}",  # a new key empties it after an import
         help=t("data.upload_help", lang),
     )

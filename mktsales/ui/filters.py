@@ -86,13 +86,36 @@ def _subset(name: str, allowed: list[str]) -> Callable[[], list[str] | None]:
     return parse
 
 
-def _date_range() -> tuple[dt.date, dt.date] | None:
-    try:
-        start = dt.date.fromisoformat(_url_list("from")[0])
-        last = dt.date.fromisoformat(_url_list("to")[0])
-    except (IndexError, ValueError):
+FIRST_DAY = dt.date(1900, 1, 1)  # the earliest day the date picker offers
+AHEAD = dt.timedelta(days=366)  # how far past today it goes
+LINK_ID_MAX = 2**63 - 1  # a ?post= or ?promotion= number above this names nothing (BIGINT)
+
+
+def link_number(value: Any) -> int | None:
+    """A record number from a link (?post=12): ASCII digits within BIGINT, else None."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
-    return (start, last) if start <= last else None
+    number = int(text)
+    return number if 0 < number <= LINK_ID_MAX else None
+
+
+def _date_range(today: dt.date, lang: str) -> Callable[[], tuple[dt.date, dt.date] | None]:
+    """The link's custom range; one outside what the picker offers is refused with a warning
+    (Streamlit raises for a value outside min_value..max_value, issue 23)."""
+
+    def parse() -> tuple[dt.date, dt.date] | None:
+        try:
+            start = dt.date.fromisoformat(_url_list("from")[0])
+            last = dt.date.fromisoformat(_url_list("to")[0])
+        except (IndexError, ValueError):
+            return None
+        if start < FIRST_DAY or last > today + AHEAD:
+            st.sidebar.warning(t("filter.range_refused", lang, first=FIRST_DAY, last=today + AHEAD))
+            return None
+        return (start, last) if start <= last else None
+
+    return parse
 
 
 def language() -> str:
@@ -128,9 +151,9 @@ def _period(lang: str, today: dt.date) -> tuple[dt.date, dt.date]:
     if kind != "custom":
         return period_range(kind, today)
     default = period_range("month", today)
-    _seed(RANGE_KEY, _date_range, (default[0], default[1] - dt.timedelta(days=1)))
+    _seed(RANGE_KEY, _date_range(today, lang), (default[0], default[1] - dt.timedelta(days=1)))
     picked = st.sidebar.date_input(
-        t("filter.range", lang), key=RANGE_KEY, max_value=today + dt.timedelta(days=366)
+        t("filter.range", lang), key=RANGE_KEY, min_value=FIRST_DAY, max_value=today + AHEAD
     )
     if not isinstance(picked, tuple) or len(picked) != 2:
         st.sidebar.info(t("filter.range_incomplete", lang))

@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import charts, config, effect, i18n, promotions
+from mktsales import charts, config, effect, i18n, promotions, uploads
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
 from mktsales.photos import Photo
 from mktsales.scope import Scope
-from mktsales.ui import fields, widgets
+from mktsales.ui import fields, filters, widgets
 
 OPEN_KEY = "promo.open"
 VIEW_KEY = "promo.view"
@@ -95,8 +95,8 @@ def follow_link(views: list[str]) -> None:
     params = st.query_params
     if params.get("view") in views:
         show(params["view"])
-    if str(params.get("promotion", "")).isdigit():
-        open_promotion(int(params["promotion"]), "board")
+    if "promotion" in params:  # a number that names nothing (0) shows "not found", never an error
+        open_promotion(filters.link_number(params["promotion"]) or 0, "board")
     for name in ("view", "promotion"):
         if name in params:
             del params[name]
@@ -1150,7 +1150,9 @@ def report_form(p: Promo, live: pd.DataFrame, customers: pd.DataFrame | None) ->
             height=80,
             placeholder=t("promopage.note_hint", lang),
         )
-        photo_file = st.file_uploader(t("promopage.photo", lang), key=REPORT + "file")
+        photo_file = st.file_uploader(
+            t("promopage.photo", lang), max_upload_size=uploads.PHOTO_MB, key=REPORT + "file"
+        )
         form.problems("photo")
         photo = Photo(photo_file.name, photo_file.getvalue()) if photo_file is not None else None
         values = {
