@@ -44,6 +44,24 @@ def _sso_email() -> str | None:
     return None
 
 
+def client_address() -> str | None:
+    """The client's address as this app sees it, for the sign-in limits.
+
+    The connection's own address (None for a local connection, as Streamlit reports it), or,
+    when config.client_ip_header() names a header a reverse proxy sets, that header's last entry
+    (the address the proxy itself saw; earlier entries of X-Forwarded-For are the client's word).
+    """
+    try:
+        header = config.client_ip_header()
+        if header:
+            value = st.context.headers.get(header)
+            last = str(value).split(",")[-1].strip() if value else ""
+            return last or None
+        return st.context.ip_address
+    except Exception:  # no script run context (bare mode)
+        return None
+
+
 def current_user(db: Database, lang: str) -> User | None:
     """The signed-in user of this tab, or None; also writes a pending session cookie."""
     state = st.session_state
@@ -124,11 +142,19 @@ def sign_in_form(db: Database, lang: str) -> None:
         submitted = st.form_submit_button(t("signin.submit", lang), type="primary", width="stretch")
     if submitted:
         try:
-            _user, token = accounts.sign_in(db, username, password)
-        except accounts.AccountError:
-            st.error(
-                t("signin.failed", lang, n=config.lockout_attempts(), minutes=int(config.lockout_minutes()))
-            )
+            _user, token = accounts.sign_in(db, username, password, client=client_address())
+        except accounts.AccountError as refused:
+            if refused.key == "signin.too_many":  # about this client, not the account: says nothing of it
+                st.error(t("signin.too_many", lang))
+            else:  # one message for unknown name, wrong password and locked account
+                st.error(
+                    t(
+                        "signin.failed",
+                        lang,
+                        n=config.lockout_attempts(),
+                        minutes=int(config.lockout_minutes()),
+                    )
+                )
         else:
             _start(token)
             st.rerun()
