@@ -23,7 +23,7 @@ def load_tiny(db: Database) -> None:
     write_sql(db, script)
 
 
-TESTER = Actor("test")
+TESTER = Actor("system:test")  # an operator (Actor.operator): may administer accounts
 
 
 def write_sql(db: Database, sql: str, params: list | None = None) -> None:
