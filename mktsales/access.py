@@ -86,6 +86,7 @@ class User:
     all_regions: bool
     person_id: int | None = None
     email: str | None = None
+    client_ip: str | None = None  # where this request came from (set by the web app), for the audit
 
     @property
     def allowed_regions(self) -> tuple[int, ...] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 from typing import Any
@@ -19,17 +20,18 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from mktsales import config
+from mktsales import config, lockout, ratelimit
 from mktsales.access import ALL_REGION_ROLES, ROLES, User
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 
-_HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+_HASHER = PasswordHasher()  # argon2id with the library's recommended parameters (64 MiB each)
 # Verified against when the username is unknown, so a failure takes as long either way.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 8
 ANONYMOUS = Actor("anonymous")
+log = logging.getLogger(__name__)
 
 
 class AccountError(ValueError):
@@ -53,14 +55,21 @@ def _now() -> dt.datetime:
 def hash_password(password: str) -> str:
     """The argon2id hash of ``password`` (salted; the clear text is never stored)."""
     _check_password(password)
-    return _HASHER.hash(password)
+    try:
+        with ratelimit.hashing().hold():
+            return _HASHER.hash(password)
+    except ratelimit.Busy:
+        raise AccountError("account.busy") from None
 
 
 def _verify(stored: str | None, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    """Check ``password`` against ``stored`` (None: against a dummy hash, as long, never true),
+    in a slot of the hashing gate; ratelimit.Busy when none is to be had."""
+    with ratelimit.hashing().hold():
+        try:
+            return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def _check_password(password: str) -> None:
@@ -124,62 +133,77 @@ def has_accounts(db: Database) -> bool:
 
 # -- signing in -----------------------------------------------------------------------------------
 def sign_in(
-    db: Database, username: str, password: str, *, now: dt.datetime | None = None
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    now: dt.datetime | None = None,
+    client: str | None = None,
 ) -> tuple[User, str]:
     """Check a password and open a session; returns the user and the token for the cookie.
 
     Every failure raises the same AccountError("signin.failed"): unknown name, wrong password,
-    inactive or locked account look alike. ``lockout_attempts()`` failures in a row lock the
-    account for ``lockout_minutes()``; a correct password does not open a locked account.
+    inactive or locked account look alike, and cost the same password check. ``lockout_attempts()``
+    failures in a row lock the account for ``lockout_minutes()``; a correct password does not open
+    a locked account, and parallel attempts cannot get more tries than that (mktsales.lockout).
+
+    ``client`` is the address the attempt came from (None when unknown): it goes into the audit
+    trail, and failed attempts per name and per address are limited (mktsales.ratelimit), as is the
+    number of password checks at once; those refusals raise AccountError("signin.too_many"), which
+    is about the client, not the account.
     """
     now = now or _now()
     name = username.strip().lower()
-    rows = db.rows(
-        "SELECT user_id, password_hash, active, failed_attempts, locked_until FROM users WHERE username = ?",
-        [name],
-    )
-    if not rows or not rows[0][2]:
-        _verify(None, password)  # same work as a real check
+    ticket = ratelimit.sign_in_limits().admit(name, client)
+    if ticket is None:
+        log.warning("sign-in refused: too many failed attempts for %r or from %s", name, client)
+        raise AccountError("signin.too_many")
+    try:
+        opened = _check_and_open(db, name, password, now, client)
+    except ratelimit.Busy:
+        log.warning("sign-in refused: every password-check slot is busy (%r from %s)", name, client)
+        raise AccountError("signin.too_many") from None
+    ratelimit.sign_in_limits().forgive(ticket)
+    return opened
+
+
+def _check_and_open(
+    db: Database, name: str, password: str, now: dt.datetime, client: str | None
+) -> tuple[User, str]:
+    """sign_in's work, once admitted: count the attempt, check the password, open a session."""
+    found = db.rows("SELECT user_id FROM users WHERE username = ? AND active", [name])
+    attempt = lockout.reserve(db, found[0][0], now, Actor(ANONYMOUS.name, ip=client)) if found else None
+    if attempt is None:  # unknown, inactive or locked
+        _verify(None, password)  # the same work as a real check
         raise AccountError("signin.failed")
-    user_id, stored, _, failed, locked_until = rows[0]
-    locked = locked_until is not None and locked_until > now
-    correct = _verify(stored, password)
-    if locked or not correct:
-        if not locked:
-            _record_failure(db, user_id, now)
+    try:
+        correct = _verify(attempt.stored, password)
+    except ratelimit.Busy:  # counted but not checked: a failure, as a lost connection would be
+        correct = None
+    if not correct:
+        lockout.failed(db, attempt, now, Actor(ANONYMOUS.name, ip=client))
+        if correct is None:
+            raise ratelimit.Busy("no slot to check the password")
         raise AccountError("signin.failed")
+    rehashed = None
+    if _HASHER.check_needs_rehash(attempt.stored):  # hashed outside the write lock
+        try:
+            with ratelimit.hashing().hold():
+                rehashed = _HASHER.hash(password)
+        except ratelimit.Busy:
+            pass  # another time
+    user_id = attempt.user_id
 
     def work(tx: Tx) -> tuple[User, str]:
         user = _user(
             tx, tx.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE user_id = ?", [user_id]).fetchone()
         )
-        if failed or locked_until is not None:
-            tx.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE user_id = ?", [user_id]
-            )
-        if _HASHER.check_needs_rehash(stored):
-            tx.execute(
-                "UPDATE users SET password_hash = ? WHERE user_id = ?", [_HASHER.hash(password), user_id]
-            )
+        lockout.clear(tx, user_id)
+        if rehashed is not None:
+            tx.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", [rehashed, user_id])
         return user, _open_session(tx, user_id, "password", now)
 
-    return db.write(work, by=Actor(name, user_id), data=False)
-
-
-def _record_failure(db: Database, user_id: int, now: dt.datetime) -> None:
-    """Count a failed attempt (read and written in one transaction, so parallel guesses all count)."""
-
-    def work(tx: Tx) -> None:
-        attempts = (
-            tx.execute("SELECT failed_attempts FROM users WHERE user_id = ?", [user_id]).fetchone()[0] + 1
-        )
-        if attempts >= config.lockout_attempts():
-            until = now + dt.timedelta(minutes=config.lockout_minutes())
-            tx.update("users", "user_id", user_id, {"failed_attempts": 0, "locked_until": until}, "locked")
-        else:
-            tx.update("users", "user_id", user_id, {"failed_attempts": attempts}, "sign_in_failed")
-
-    db.write(work, by=ANONYMOUS, data=False)
+    return db.write(work, by=Actor(name, user_id, client), data=False)
 
 
 def _open_session(tx: Tx, user_id: int, method: str, now: dt.datetime) -> str:
@@ -193,15 +217,29 @@ def _open_session(tx: Tx, user_id: int, method: str, now: dt.datetime) -> str:
     return token
 
 
-def sign_in_sso(db: Database, email: str, *, now: dt.datetime | None = None) -> tuple[User, str] | None:
-    """Open a session for the account matching a single-sign-on identity's e-mail, if exactly one."""
+def sign_in_sso(
+    db: Database,
+    email: str,
+    *,
+    verified: bool,
+    now: dt.datetime | None = None,
+    client: str | None = None,
+) -> tuple[User, str] | None:
+    """Open a session for the account matching a single-sign-on identity's e-mail, if exactly one.
+
+    Only an address the identity provider says it verified (the OIDC ``email_verified`` claim)
+    is trusted: anyone can put someone else's address on an account at many providers.
+    Unverified raises AccountError("signin.sso_unverified").
+    """
+    if not verified:
+        raise AccountError("signin.sso_unverified", {"email": email})
     user = find_by_email(db, email)
     if user is None:
         return None
     now = now or _now()
     token = db.write(
         lambda tx: _open_session(tx, user.user_id, "sso", now),
-        by=Actor(user.username, user.user_id),
+        by=Actor(user.username, user.user_id, client),
         data=False,
     )
     return user, token
@@ -284,6 +322,24 @@ def _id_of(tx: Tx, username: str) -> int:
     return found[0]
 
 
+def _require_admin(db: Database | Tx, by: Actor) -> None:
+    """Refuse account administration by anyone but an active admin, or the operator (the command
+    line and the system, who hold the database file itself: Actor.operator). Checked inside the
+    write too, so a role taken away a moment ago counts."""
+    if by.operator:
+        return
+    sql = "SELECT count(*) FROM users WHERE user_id = ? AND role = 'admin' AND active"
+    if by.user_id is not None:
+        found = (
+            db.execute(sql, [by.user_id]).fetchone()[0]
+            if isinstance(db, Tx)
+            else db.scalar(sql, [by.user_id])
+        )
+        if found:
+            return
+    raise AccountError("account.not_admin")
+
+
 def create_user(
     db: Database,
     by: Actor,
@@ -298,7 +354,8 @@ def create_user(
     person_id: int | None = None,
     demo: bool = False,
 ) -> int:
-    """Create an account; regions are codes. Returns the new user_id."""
+    """Create an account; regions are codes. Returns the new user_id. Admins and the operator only."""
+    _require_admin(db, by)
     name = username.strip().lower()
     if not USERNAME.match(name):
         raise AccountError("account.bad_username")
@@ -308,6 +365,7 @@ def create_user(
     email = (email or "").strip() or None
 
     def work(tx: Tx) -> int:
+        _require_admin(tx, by)
         region_ids = _region_ids(tx, regions)
         _check_role_regions(role, region_ids, all_regions)
         if tx.execute("SELECT count(*) FROM users WHERE username = ?", [name]).fetchone()[0]:
@@ -366,10 +424,11 @@ def update_user(
     """Change an account's role, regions, name, e-mail or active flag; None leaves a field as it is.
 
     The last active admin cannot lose the role or be deactivated (nobody could manage accounts).
-    Deactivating also ends the account's open sessions.
+    Deactivating also ends the account's open sessions. Admins and the operator only.
     """
 
     def work(tx: Tx) -> None:
+        _require_admin(tx, by)
         user_id = _id_of(tx, username)
         current = tx.row("users", "user_id", user_id)
         new_role = role or current["role"]
@@ -421,11 +480,18 @@ def update_user(
 def set_password(
     db: Database, by: Actor, username: str, password: str, *, keep_token: str | None = None
 ) -> None:
-    """Set a new password (an admin's reset, or the user's own change); unlocks the account and
-    ends the account's open sessions, except ``keep_token`` (the tab the user changed it in)."""
-    password_hash = hash_password(password)
+    """An admin's (or the operator's) reset of someone's password: unlocks the account and ends
+    its open sessions, except ``keep_token``. A user's own change is change_own_password."""
+    _require_admin(db, by)
+    _store_password(db, by, username, hash_password(password), keep_token, admin=True)
 
+
+def _store_password(
+    db: Database, by: Actor, username: str, password_hash: str, keep_token: str | None, *, admin: bool
+) -> None:
     def work(tx: Tx) -> None:
+        if admin:
+            _require_admin(tx, by)
         user_id = _id_of(tx, username)
         tx.update(
             "users",
@@ -447,15 +513,20 @@ def set_password(
 def change_own_password(db: Database, user: User, current: str, new: str, token: str | None = None) -> None:
     """A signed-in user's own change: the current password must be right. Other sessions end."""
     stored = db.scalar("SELECT password_hash FROM users WHERE user_id = ?", [user.user_id])
-    if not _verify(stored, current):
+    try:
+        right = _verify(stored, current)
+    except ratelimit.Busy:
+        raise AccountError("account.busy") from None
+    if not right:
         raise AccountError("account.current_password_wrong")
-    set_password(db, Actor(user.username, user.user_id), user.username, new, keep_token=token)
+    _store_password(db, actor(user), user.username, hash_password(new), token, admin=False)
 
 
 def unlock(db: Database, by: Actor, username: str) -> None:
-    """Lift a lockout before it expires."""
+    """Lift a lockout before it expires. Admins and the operator only."""
 
     def work(tx: Tx) -> None:
+        _require_admin(tx, by)
         tx.update(
             "users", "user_id", _id_of(tx, username), {"failed_attempts": 0, "locked_until": None}, "unlock"
         )
@@ -464,8 +535,8 @@ def unlock(db: Database, by: Actor, username: str) -> None:
 
 
 def actor(user: User) -> Actor:
-    """The audit trail's name for a signed-in user."""
-    return Actor(user.username, user.user_id)
+    """The audit trail's name for a signed-in user, with the address of the request if known."""
+    return Actor(user.username, user.user_id, user.client_ip)
 
 
 # -- demo accounts --------------------------------------------------------------------------------

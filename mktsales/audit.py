@@ -32,12 +32,22 @@ _WRITTEN = re.compile(
 )
 
 
+OPERATOR_KINDS = frozenset({"cli", "system"})
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is writing: a signed-in user, or the system/CLI operator by name."""
 
     name: str  # username, or "system:demo", "cli:<os user>"
     user_id: int | None = None
+    ip: str | None = None  # the client's address, for writes made from the web app (when known)
+
+    @property
+    def operator(self) -> bool:
+        """True for the system and the command line: whoever runs them holds the database file
+        itself, so account administration needs no admin account ("cli:<os user>", "system...")."""
+        return self.user_id is None and self.name.split(":", 1)[0] in OPERATOR_KINDS
 
 
 class AuditMissing(RuntimeError):
@@ -185,20 +195,23 @@ class Tx:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        """Record one change by this transaction's actor (written with the transaction, see Pending)."""
-        self.pending.append(
-            "audit_log",
-            {
-                "logged_at": dt.datetime.now(),
-                "user_id": self.actor.user_id,
-                "actor": self.actor.name,
-                "entity": entity,
-                "entity_id": None if entity_id is None else str(entity_id),
-                "action": action,
-                "before": _clean(before),
-                "after": _clean(after),
-            },
-        )
+        """Record one change by this transaction's actor (written with the transaction, see Pending).
+
+        The client's address goes in only when known, so a write on a schema older than migration
+        009 (a test that stops the migrations early) still works."""
+        row = {
+            "logged_at": dt.datetime.now(),
+            "user_id": self.actor.user_id,
+            "actor": self.actor.name,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "action": action,
+            "before": _clean(before),
+            "after": _clean(after),
+        }
+        if self.actor.ip:
+            row["client_ip"] = self.actor.ip
+        self.pending.append("audit_log", row)
         self.entries += 1
 
     # -- row helpers that audit themselves -------------------------------------------------------
@@ -270,7 +283,7 @@ def search(
     case), entity and action. Returns a frame; ``limit`` caps the rows (None = all)."""
     return db.query(
         """
-        SELECT audit_id, logged_at, actor, entity, entity_id, action,
+        SELECT audit_id, logged_at, actor, client_ip, entity, entity_id, action,
                CAST(before AS VARCHAR) AS before, CAST(after AS VARCHAR) AS after
         FROM audit_log
         WHERE logged_at >= $start AND logged_at < $end

@@ -79,3 +79,31 @@ def backup_dir() -> Path:
     """Where the data page's backups go: $MKTSALES_BACKUP_DIR, else backups/ beside the database."""
     raw = os.environ.get("MKTSALES_BACKUP_DIR")
     return Path(raw) if raw else db_path().parent / "backups"
+
+
+# -- sign-in protection (mktsales.ratelimit) ---------------------------------------------------------
+def signin_per_name() -> int:
+    """Failed sign-ins one username may have in a minute: $MKTSALES_SIGNIN_PER_NAME, else 10."""
+    return int(_positive("MKTSALES_SIGNIN_PER_NAME", 10))
+
+
+def signin_per_client() -> int:
+    """Failed sign-ins one client address may have in a minute: $MKTSALES_SIGNIN_PER_CLIENT, else 30."""
+    return int(_positive("MKTSALES_SIGNIN_PER_CLIENT", 30))
+
+
+def hashing_slots() -> int:
+    """Password hashes (64 MiB of argon2 each) computed at once: $MKTSALES_HASHING_SLOTS, else 2."""
+    return int(_positive("MKTSALES_HASHING_SLOTS", 2))
+
+
+def hashing_queue() -> int:
+    """Password checks that may wait for a slot; more are refused: $MKTSALES_HASHING_QUEUE, else 16."""
+    return int(_positive("MKTSALES_HASHING_QUEUE", 16))
+
+
+def client_ip_header() -> str | None:
+    """The header a reverse proxy puts the client's address in (e.g. X-Forwarded-For):
+    $MKTSALES_CLIENT_IP_HEADER, else None (the connection's own address). Set it only behind a
+    proxy that overwrites the header, or anyone can claim any address."""
+    return os.environ.get("MKTSALES_CLIENT_IP_HEADER") or None

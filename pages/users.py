@@ -175,8 +175,12 @@ with password_tab:
         if pd.notna(locked):
             st.warning(t("users.is_locked", lang, until=pd.Timestamp(locked).strftime("%Y-%m-%d %H:%M")))
             if st.button(t("users.unlock", lang), key=f"unlock_{pick}"):
-                accounts.unlock(db, by, pick)
-                st.rerun()
+                try:
+                    accounts.unlock(db, by, pick)
+                except accounts.AccountError as exc:  # e.g. no longer an admin since the page opened
+                    refused(exc)
+                else:
+                    st.rerun()
 
 with matrix_tab:
     st.caption(t("users.matrix_note", lang))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mktsales import ratelimit
 from mktsales.audit import Actor
 from mktsales.db import Database
 from mktsales.scope import Scope
@@ -22,12 +23,21 @@ def load_tiny(db: Database) -> None:
     write_sql(db, script)
 
 
-TESTER = Actor("test")
+TESTER = Actor("system:test")  # an operator (Actor.operator): may administer accounts
 
 
 def write_sql(db: Database, sql: str, params: list | None = None) -> None:
     """Run a statement through the write path, as the test suite."""
     db.write(lambda tx: (tx.execute(sql, params), tx.audit("test", None, "fixture")), by=TESTER)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_limits() -> Iterator[None]:
+    """Each test starts with empty sign-in windows and a hashing gate sized from its settings
+    (they are process-wide, and one test's failed sign-ins must not refuse another's)."""
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
 
 
 @pytest.fixture

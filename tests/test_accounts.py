@@ -208,9 +208,9 @@ def test_permissions_table_is_complete_and_roles_are_known() -> None:
 
 def test_single_sign_on_matches_one_active_account_by_email(db: Database) -> None:
     accounts.update_user(db, TESTER, "nora", email="Nora.Li@Example.cn")
-    user, token = accounts.sign_in_sso(db, "nora.li@example.CN", now=T0)
+    user, token = accounts.sign_in_sso(db, "nora.li@example.CN", verified=True, now=T0)
     assert user.username == "nora" and accounts.resolve(db, token, now=T0) == user
-    assert accounts.sign_in_sso(db, "stranger@example.cn", now=T0) is None
+    assert accounts.sign_in_sso(db, "stranger@example.cn", verified=True, now=T0) is None
     with pytest.raises(AccountError) as clash:
         accounts.update_user(db, TESTER, "root", email="nora.li@example.cn")
     assert clash.value.key == "account.email_taken"

@@ -9,6 +9,8 @@ a user signed in across reloads until the session expires.
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 
 import streamlit as st
@@ -35,13 +37,42 @@ def _sso_configured() -> bool:
         return False
 
 
-def _sso_email() -> str | None:
+def _sso_identity() -> tuple[str, bool] | None:
+    """The signed-in OIDC identity's e-mail and whether the provider verified it, or None."""
     try:
         if st.user.is_logged_in:
-            return str(st.user.get("email") or "") or None
+            email = str(st.user.get("email") or "") or None
+            verified = st.user.get("email_verified")
+            # Only a real true counts (some providers send the claim as the string "true").
+            return (email, verified is True or str(verified).lower() == "true") if email else None
     except Exception:
         return None
     return None
+
+
+def _sso_email() -> str | None:
+    identity = _sso_identity()
+    return identity[0] if identity else None
+
+
+def client_address() -> str | None:
+    """The client's address as this app sees it, for the audit trail and the sign-in limits.
+
+    The connection's own address (None for a local connection, as Streamlit reports it), or,
+    when config.client_ip_header() names a header a reverse proxy sets, that header's last entry
+    (the address the proxy itself saw; earlier entries of X-Forwarded-For are the client's word).
+    Anything that is not an IP address counts as unknown.
+    """
+    try:
+        header = config.client_ip_header()
+        if header:
+            raw = st.context.headers.get(header)
+            raw = str(raw).split(",")[-1].strip() if isinstance(raw, str) else None
+        else:
+            raw = st.context.ip_address
+        return str(ipaddress.ip_address(raw)) if isinstance(raw, str) else None
+    except Exception:  # no script run context (bare mode), or not an address
+        return None
 
 
 def current_user(db: Database, lang: str) -> User | None:
@@ -61,6 +92,7 @@ def current_user(db: Database, lang: str) -> User | None:
         user = _sso_user(db)
     if user is not None:
         state[_TOKEN] = state.get(_TOKEN) or token
+        user = dataclasses.replace(user, client_ip=client_address())  # carried into the audit trail
     if _PENDING_COOKIE in state:
         _write_cookie(state.pop(_PENDING_COOKIE) or None)
     state[USER_KEY] = user
@@ -68,13 +100,18 @@ def current_user(db: Database, lang: str) -> User | None:
 
 
 def _sso_user(db: Database) -> User | None:
-    email = _sso_email()
-    if email is None:
+    identity = _sso_identity()
+    if identity is None:
         return None
-    opened = accounts.sign_in_sso(db, email)
+    email, verified = identity
+    st.session_state["_mktsales_sso_email"] = email
+    try:
+        opened = accounts.sign_in_sso(db, email, verified=verified, client=client_address())
+    except accounts.AccountError as refused:  # an address the provider has not verified
+        st.session_state[_NOTICE] = refused.key
+        return None
     if opened is None:
         st.session_state[_NOTICE] = "signin.sso_unknown"
-        st.session_state["_mktsales_sso_email"] = email
         return None
     user, token = opened
     _start(token)
@@ -124,11 +161,19 @@ def sign_in_form(db: Database, lang: str) -> None:
         submitted = st.form_submit_button(t("signin.submit", lang), type="primary", width="stretch")
     if submitted:
         try:
-            _user, token = accounts.sign_in(db, username, password)
-        except accounts.AccountError:
-            st.error(
-                t("signin.failed", lang, n=config.lockout_attempts(), minutes=int(config.lockout_minutes()))
-            )
+            _user, token = accounts.sign_in(db, username, password, client=client_address())
+        except accounts.AccountError as refused:
+            if refused.key == "signin.too_many":  # about this client, not the account: says nothing of it
+                st.error(t("signin.too_many", lang))
+            else:  # one message for unknown name, wrong password and locked account
+                st.error(
+                    t(
+                        "signin.failed",
+                        lang,
+                        n=config.lockout_attempts(),
+                        minutes=int(config.lockout_minutes()),
+                    )
+                )
         else:
             _start(token)
             st.rerun()

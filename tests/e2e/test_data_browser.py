@@ -65,7 +65,7 @@ def own_server(tmp_path: Path):
     path = tmp_path / "own.duckdb"
     with Database(path) as db:
         demo.mark_own(db, Actor("test"))
-        accounts.create_user(db, Actor("test"), "ops", "Ops", "admin", password=PASSWORD)
+        accounts.create_user(db, Actor("system:test"), "ops", "Ops", "admin", password=PASSWORD)
     port = free_port()
     process = start_server(path, port, MKTSALES_TODAY="2026-03-31")
     try:
