@@ -8,7 +8,8 @@ bodies, replies, names, promotion fields, file names) goes into the app's markdo
 each ASCII punctuation character gets a backslash (CommonMark renders ``\\x`` as ``x``, for every
 punctuation ``x``), so no link, image, heading, list, table, colour directive, LaTeX or HTML starts
 inside it. Streamlit also rewrites some plain text after parsing (``:smile:`` emoji, ``:material/…:``
-icons, ``:streamlit:``, ``->`` arrows); a word joiner (U+2060, invisible) keeps those as typed.
+icons, ``:streamlit:``, ``->`` arrows, and GFM's links from bare ``http://``, ``www.`` and e-mail
+addresses); a word joiner (U+2060, invisible) keeps those as typed.
 
 A text that stands alone (a post's body, a reply) is shown with ``st.text``, which parses nothing.
 """
@@ -23,6 +24,8 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation chara
 # After parsing, Streamlit turns ":name:" into an emoji or icon and "a -> b" into an arrow.
 _SHORTCODE = re.compile(r":(?=[\w+\-][\w+\-/]*:)")
 _ARROW = re.compile(r"(?<!\S)(<|-|>|~)(?=(?:->|-|>|=)(?!\S))")
+# GFM turns http://…, www.… and a@b.c in the parsed text into links, escapes or not.
+_AUTOLINK = re.compile(r"(?:(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@))", re.IGNORECASE)
 
 
 def md(value: Any) -> str:
@@ -30,4 +33,5 @@ def md(value: Any) -> str:
     text = " ".join(str(value).split())  # a line break or run of spaces reads as one space anyway
     text = _SHORTCODE.sub(":" + WORD_JOINER, text)
     text = _ARROW.sub(r"\1" + WORD_JOINER, text)
+    text = _AUTOLINK.sub(WORD_JOINER, text)
     return _PUNCTUATION.sub(r"\\\1", text)

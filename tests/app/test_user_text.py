@@ -34,7 +34,7 @@ LIVE = [
         r"(?<!\\)\$x",  # LaTeX
         r"(?<!\\)<img",  # HTML
         r"^\s*(?<!\\)#+ heading",  # a heading
-        r"http://evil",  # an autolink (escaped it reads http\:\/\/evil)
+        r"http\\?:\\?/",  # GFM links a bare address even escaped: it needs a word joiner
     )
 ]
 PLAIN = {"text", "text_area", "text_input", "dataframe", "arrow_data_frame", "code"}  # no markdown
