@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mktsales import cli, demo, importer
+from mktsales import cli, demo, importer, safe_cells
 from mktsales.db import Database
 from mktsales.i18n import t
 
@@ -188,9 +188,8 @@ def _import(args: argparse.Namespace) -> int:
         if progress:
             print(file=sys.stderr)
         if args.problems is not None:
-            plan.problems.assign(text=plan.texts("en")).to_csv(
-                args.problems, index=False, encoding="utf-8-sig"
-            )
+            problems = plan.problems.assign(text=plan.texts("en"))  # holds the file's own values
+            safe_cells.neutral_frame(problems).to_csv(args.problems, index=False, encoding="utf-8-sig")
         refused = args.all_or_nothing and plan.bad_rows > 0
         result = None
         if not args.dry_run and not refused:

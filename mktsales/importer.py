@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from mktsales import cells, kinds
+from mktsales import cells, kinds, safe_cells
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 from mktsales.i18n import t
@@ -1338,7 +1338,8 @@ def export_file(
                 for f in kinds.kind(kind).fields
             ]
             renamed = ", ".join(
-                f"{_q(f.name)} AS {_q(h)}" for f, h in zip(kinds.kind(kind).fields, headers, strict=True)
+                f"{_export_cell(f)} AS {_q(safe_cells.neutral(h))}"
+                for f, h in zip(kinds.kind(kind).fields, headers, strict=True)
             )
             with tempfile.TemporaryDirectory() as folder:
                 plain = Path(folder) / "export.csv"
@@ -1363,6 +1364,12 @@ def export_file(
     raise ImportFileError("unknown_format_out", fmt)
 
 
+def _export_cell(f: Field) -> str:
+    """A column of the CSV export: text a spreadsheet would run as a formula gets a leading quote
+    (safe_cells, issue 23); numbers are written as they are."""
+    return _q(f.name) if f.type in ("int", "decimal") else safe_cells.sql_neutral(_q(f.name))
+
+
 def _path_literal(path: Path) -> str:
     return str(path).replace("'", "''")
 
@@ -1372,7 +1379,9 @@ def _write_xlsx(
 ) -> None:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(path, {"constant_memory": True, "in_memory": isinstance(path, io.BytesIO)})
+    # text is written with write_string (a text cell, never a formula); the options say so for any write()
+    options = {"constant_memory": True, "in_memory": isinstance(path, io.BytesIO), **safe_cells.XLSX_OPTIONS}
+    book = xlsxwriter.Workbook(path, options)
     sheet = book.add_worksheet(kind)
     bold = book.add_format({"bold": True})
     for c, header in enumerate(frame.columns):

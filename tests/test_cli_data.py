@@ -7,6 +7,7 @@ external id (so a file names them by their internal id as text). March 2026 orde
 2 (east), 3 (south), 11 (north), 12 (south); north's are 1 and 11.
 """
 
+import csv
 import json
 import subprocess
 import sys
@@ -192,6 +193,21 @@ def test_problems_file_lists_every_problem_past_the_printed_fifty(
     assert list(last["column"]) == ["订单日期", "客户", "数量"]
     quantity = last[last["column"] == "数量"]["text"].iloc[0]
     assert quantity == "row 62, “数量”: Quantity must be more than 0 (0)"  # the field's label
+
+
+def test_the_problems_file_shows_a_formula_in_a_value_as_text(
+    tiny_file: Path, tmp_path: Path, capsys
+) -> None:
+    # issue 23: the value a file held is written back; a spreadsheet must not run it
+    evil = '=HYPERLINK(""http://evil.example"",""x"")'  # doubled quotes: CSV quoting
+    text = HEADER + f'B1,2026-03-10,"{evil}",1,1,10\n'
+    out_file = tmp_path / "problems.csv"
+    code, _, _ = import_orders(capsys, tiny_file, write(tmp_path, text), "--dry-run", "--problems", out_file)
+    assert code == 0
+    with out_file.open(encoding="utf-8-sig", newline="") as source:
+        (header, problem) = list(csv.reader(source))
+    assert problem[header.index("reason")] == "unknown_ref"
+    assert problem[header.index("value")] == '\'=HYPERLINK("http://evil.example","x")'
 
 
 def test_json_output_keys_and_counts(tiny_file: Path, tmp_path: Path, capsys) -> None:

@@ -18,6 +18,7 @@ from mktsales.db import Database
 from mktsales.i18n import LANGS, t
 from mktsales.scope import Scope
 from mktsales.ui import data, fields, filters, widgets
+from mktsales.ui.text import md
 
 OPEN_KEY = "board.open"  # the post shown in full, instead of the lanes
 POST = "board.post."  # prefix of the posting form's values
@@ -172,8 +173,7 @@ def card(row: Any, b: Board, key: str) -> None:
         if row["unread"]:
             badges.insert(0, f":violet-badge[{t('boardpage.unread', lang)}]")
         st.markdown(" ".join(badges))
-        title = row["title"] if not row["unread"] else f"**{row['title']}**"
-        st.markdown(title if row["unread"] else f"**{title}**")
+        st.markdown(f"**{md(row['title'])}**")  # bold, and unread ones marked by their badge
         extras = []
         if row["replies"]:
             extras.append(t("boardpage.n_replies", lang, n=int(row["replies"])))
@@ -182,8 +182,8 @@ def card(row: Any, b: Board, key: str) -> None:
         st.caption(
             " · ".join(
                 [
-                    str(row[f"region_names_{lang}"]),
-                    str(row["author_name"]),
+                    md(row[f"region_names_{lang}"]),
+                    md(row["author_name"]),
                     when(row["created_at"], lang),
                     timing(row, b),
                     *extras,
@@ -271,18 +271,18 @@ def detail(b: Board, post_id: int) -> None:
         + "]"
     )
     st.markdown(" ".join(badges))
-    st.subheader(post["title"])
+    st.subheader(md(post["title"]))
     st.caption(
         " · ".join(
             [
-                str(post[f"region_names_{lang}"]),
-                str(post["author_name"]),
+                md(post[f"region_names_{lang}"]),
+                md(post["author_name"]),
                 when(post["created_at"], lang),
                 timing(post, b),
             ]
         )
     )
-    st.markdown(post["body"].replace("\n", "  \n"))
+    st.text(post["body"], width="stretch")  # as typed: no markdown, line breaks kept
     links = _links(post, lang)
     if links:
         st.caption(" · ".join(links))
@@ -301,15 +301,15 @@ def detail(b: Board, post_id: int) -> None:
 def _links(post: dict[str, Any], lang: str) -> list[str]:
     links = []
     if post.get("customer_name"):
-        links.append(f"{t('boardpage.customer', lang)}: {post['customer_name']}")
+        links.append(f"{t('boardpage.customer', lang)}: {md(post['customer_name'])}")
     product = post.get(f"product_name_{lang}")
     if product:
-        links.append(f"{t('boardpage.product', lang)}: {product}")
+        links.append(f"{t('boardpage.product', lang)}: {md(product)}")
     if post.get("competitor"):
-        links.append(f"{t('boardpage.competitor', lang)}: {post['competitor']}")
+        links.append(f"{t('boardpage.competitor', lang)}: {md(post['competitor'])}")
     if post.get("promotion_id"):
         title = post.get(f"promotion_title_{lang}") or f"#{post['promotion_id']}"
-        links.append(f"{t('boardpage.promotion', lang)}: {title}")
+        links.append(f"{t('boardpage.promotion', lang)}: {md(title)}")
     return links
 
 
@@ -343,14 +343,14 @@ def _thread(post: dict[str, Any], lang: str) -> None:
         )
         with st.chat_message(side_code, avatar=avatar):
             side = t("side." + side_code, lang)
-            head = f"**{item['name']}** · {side} · {when(item['at'], lang)}"
+            head = f"**{md(item['name'])}** · {side} · {when(item['at'], lang)}"
             if item["kind"] != "reply":
                 head += " · :blue-badge[" + t("thread_kind." + item["kind"], lang) + "]"
             st.markdown(head)
             if item["kind"] == "close" and item.get("outcome"):
                 st.markdown("*" + t("post_outcome." + item["outcome"], lang) + "*")
             if item.get("body"):
-                st.markdown(str(item["body"]).replace("\n", "  \n"))
+                st.text(str(item["body"]), width="stretch")  # as typed: no markdown
 
 
 def _actions(b: Board, post: dict[str, Any]) -> None:
@@ -679,7 +679,8 @@ def metrics(b: Board) -> None:
 
     silent = board.silent_regions(b.db, b.scope, now=b.now)
     if not silent.empty:
-        names = ", ".join(f"{r[f'name_{lang}']} ({int(r['days_silent'])})" for r in silent.to_dict("records"))
+        rows = silent.to_dict("records")
+        names = ", ".join(f"{md(r[f'name_{lang}'])} ({int(r['days_silent'])})" for r in rows)
         st.warning(t("boardpage.silent", lang, regions=names), icon=":material/notifications_off:")
 
     by_region = board.response_by(b.db, b.scope, "region", now=b.now)

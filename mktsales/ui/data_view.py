@@ -23,6 +23,7 @@ from mktsales.db import Database
 from mktsales.i18n import t
 from mktsales.scope import Scope
 from mktsales.ui import data, nav, widgets
+from mktsales.ui.text import md
 
 STATE = "data.import."  # session-state prefix of the import wizard
 SHOWN_PROBLEMS = 1000  # problem rows on screen; the download has them all
@@ -95,7 +96,8 @@ def import_tab(db: Database, user: User, lang: str) -> None:
     table = _read(upload, lang)
     if table is None:
         return
-    st.caption(t("data.file_read", lang, name=table.name, rows=f"{table.rows:,}", columns=len(table.headers)))
+    read = t("data.file_read", lang, name=md(table.name), rows=f"{table.rows:,}", columns=len(table.headers))
+    st.caption(read)
     mapping = _mapping_editor(db, kind, table, lang)
     fields = {f.name: f for f in importer.fields(kind)}
     missing = [fields[name] for name in importer.missing_fields(kind, mapping)]

@@ -14,6 +14,7 @@ from mktsales import config, entries, i18n
 from mktsales.i18n import t
 from mktsales.ui import data, entry_form
 from mktsales.ui.entry_form import Form
+from mktsales.ui.text import md
 
 FIELDS = {
     "visit": ("customer_id", "visit_date", "category_id", "purpose", "outcome", "note", "next_step",
@@ -103,7 +104,7 @@ def summary(form: Form, kind: str, payload: dict[str, Any]) -> str:
         return t(
             "entry.summary.visit",
             lang,
-            customer=customers.get(get("customer_id"), get("customer_id")),
+            customer=md(customers.get(get("customer_id"), get("customer_id"))),
             purpose=t(f"purpose.{get('purpose')}", lang),
             outcome=t(f"outcome_visit.{get('outcome')}", lang),
         )
@@ -114,8 +115,8 @@ def summary(form: Form, kind: str, payload: dict[str, Any]) -> str:
         return t(
             "entry.summary.order",
             lang,
-            customer=customers.get(get("customer_id"), get("customer_id")),
-            product=products.get(get("product_id"), get("product_id")),
+            customer=md(customers.get(get("customer_id"), get("customer_id"))),
+            product=md(products.get(get("product_id"), get("product_id"))),
             quantity=get("quantity"),
             amount=i18n.money(amount, lang),
         )

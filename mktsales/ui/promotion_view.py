@@ -19,6 +19,7 @@ from mktsales.i18n import LANGS, t
 from mktsales.photos import Photo
 from mktsales.scope import Scope
 from mktsales.ui import fields, filters, widgets
+from mktsales.ui.text import md
 
 OPEN_KEY = "promo.open"
 VIEW_KEY = "promo.view"
@@ -184,14 +185,14 @@ def card(p: Promo, row: Any) -> None:
     lang = p.lang
     with st.container(border=True):
         st.markdown(badges(row, lang))
-        st.markdown(f"**{p.title(row)}**")
+        st.markdown(f"**{md(p.title(row))}**")
         st.caption(
             " · ".join(
                 [
-                    region_text(row, lang),
+                    md(region_text(row, lang)),
                     dates(row),
                     i18n.money(float(row["budget"] or 0), lang),
-                    str(row.get("owner_name") or "—"),
+                    md(row.get("owner_name") or "—"),
                 ]
             )
         )
@@ -284,11 +285,11 @@ def queue(p: Promo) -> None:
     for row in waiting.to_dict("records"):
         with st.container(border=True):
             st.markdown(badges(row, lang))
-            st.markdown(f"**{p.title(row)}**")
+            st.markdown(f"**{md(p.title(row))}**")
             st.caption(
                 " · ".join(
                     [
-                        region_text(row, lang),
+                        md(region_text(row, lang)),
                         dates(row),
                         t("promopage.waiting_for", lang, hours=i18n.hours(row.get("waiting_hours"), lang)),
                     ]
@@ -325,7 +326,7 @@ def detail(p: Promo, promotion_id: int) -> None:
         return
     flash(lang)
     st.markdown(badges(found, lang))
-    st.subheader(p.title(found))
+    st.subheader(md(p.title(found)))
     _facts(p, found)
     if found["status"] in ("requested", "drafting", "consulting", "approved"):
         _readiness(found, lang)
@@ -383,9 +384,8 @@ def _facts(p: Promo, found: dict[str, Any]) -> None:
 
 
 def _cell(value: Any) -> str:
-    """A value safe inside a markdown table cell: no pipes, no line breaks."""
-    text = "—" if value is None or value == "" else str(value)
-    return text.replace("|", "｜").replace("\n", " ")
+    """A value read as typed inside a markdown table cell (pipes escaped, on one line)."""
+    return "—" if value is None or value == "" else md(value)
 
 
 def _readiness(found: dict[str, Any], lang: str) -> None:
@@ -557,12 +557,12 @@ def _history(found: dict[str, Any], lang: str) -> None:
     with st.expander(t("promopage.history", lang, n=len(events)), icon=":material/history:"):
         for e in events:
             line = (
-                f"{str(e.get('at'))[:16]} · {e.get('by') or ''} · "
+                f"{str(e.get('at'))[:16]} · {md(e.get('by') or '')} · "
                 f"{t('promotion.status.' + e['from_status'], lang) if e.get('from_status') else '—'} → "
                 f"{t('promotion.status.' + e['to_status'], lang)}"
             )
             if e.get("reason"):
-                line += f" · {e['reason']}"
+                line += f" · {md(e['reason'])}"
             st.markdown(line)
 
 

@@ -19,6 +19,7 @@ from mktsales import accounts, config
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import t
+from mktsales.ui.text import md
 
 COOKIE = "mktsales_session"
 _TOKEN = "_mktsales_token"
@@ -224,7 +225,7 @@ def regions_label(user: User, region_names: dict[int, str], lang: str) -> str:
 def sidebar_account(db: Database, user: User, region_names: dict[int, str], lang: str) -> None:
     """Who is signed in, and the sign-out button, at the bottom of the sidebar."""
     st.sidebar.divider()
-    st.sidebar.markdown(f"**{user.display_name}** · {t(f'role.{user.role}', lang)}")
+    st.sidebar.markdown(f"**{md(user.display_name)}** · {t(f'role.{user.role}', lang)}")
     st.sidebar.caption(t("account.sidebar_regions", lang, regions=regions_label(user, region_names, lang)))
     if st.sidebar.button(t("signin.sign_out", lang), icon=":material/logout:", key="sign_out"):
         sign_out(db)

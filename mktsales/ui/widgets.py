@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import display
+from mktsales import display, safe_cells
 from mktsales.access import User
 from mktsales.i18n import t
 from mktsales.kpis import Overview
@@ -165,8 +165,10 @@ def table(
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` as CSV in UTF-8 with a BOM, so Excel reads Chinese right."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    """``frame`` as CSV in UTF-8 with a BOM, so Excel reads Chinese right; a text cell a spreadsheet
+    would run as a formula starts with a quote (safe_cells). Lines end in CRLF, so a text holding
+    a line break or a lone carriage return is quoted and stays in its cell."""
+    return safe_cells.neutral_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def _cell(value: Any) -> Any:
@@ -184,7 +186,8 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
     """``frame`` as an .xlsx workbook of one sheet.
 
     Excel has no time zones and no lists: times with a zone are written as local wall-clock
-    times, and a list in a cell as its items joined by commas.
+    times, and a list in a cell as its items joined by commas. Text is written as text cells, never
+    as formulas or links (safe_cells.XLSX_OPTIONS).
     """
     sheet = frame.copy()
     for column in sheet.columns:
@@ -194,7 +197,9 @@ def excel_bytes(frame: pd.DataFrame) -> bytes:
         elif values.dtype == object:
             sheet[column] = values.map(_cell)
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(
+        buffer, engine="xlsxwriter", engine_kwargs={"options": safe_cells.XLSX_OPTIONS}
+    ) as writer:
         sheet.to_excel(writer, index=False, sheet_name="mktsales")
     return buffer.getvalue()
 

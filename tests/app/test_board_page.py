@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from mktsales import board
 from mktsales.accounts import find_user
+from mktsales.ui.text import md
 from tests.app.conftest import app_db, open_app, page_path
 
 
@@ -63,9 +64,9 @@ def test_a_rep_posts_a_competitor_report_and_finds_it_on_the_board(app_env: Path
     assert app_db().rows("SELECT region_id FROM post_regions") == [(1,)]
 
     at.button(key="board.posted.open").click().run()
-    assert any(h.value == "康师傅绿茶降价15%" for h in at.subheader)  # the post, opened
+    assert any(h.value == md("康师傅绿茶降价15%") for h in at.subheader)  # the post, opened
     at.button(key="board.back").click().run()
-    cards = [m.value for m in at.markdown if "康师傅绿茶降价15%" in m.value]
+    cards = [m.value for m in at.markdown if md("康师傅绿茶降价15%") in m.value]
     assert cards  # on the field lane
     assert any("应于 04-02 00:00 前答复" in c.value for c in at.caption)
 
@@ -101,7 +102,7 @@ def test_marketing_sees_a_field_report_unread_and_owed_answers_and_closes_it(app
     assert at.success and at.success[0].value == "回复已发送。"
     first = app_db().rows("SELECT first_response_at FROM posts")[0][0]
     assert str(first) == "2026-04-01 00:00:00"  # answered at once: 0 h
-    assert any("已联系门店" in m.value for m in at.markdown)  # the thread
+    assert any("已联系门店" in m.value for m in at.text)  # the thread, as typed
 
     outcome = next(r for r in at.radio if r.label == "处理结果")
     outcome.set_value("no_action")

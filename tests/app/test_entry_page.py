@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from mktsales import kpis
 from mktsales.scope import Scope
+from mktsales.ui.text import md
 from tests.app.conftest import app_db, open_app, page_path
 from tests.conftest import MARCH
 
@@ -62,13 +63,14 @@ def test_a_rep_logs_a_visit_and_sees_it_in_their_entries(app_env: Path) -> None:
     field(at, "selectbox", "visit", "purpose").set_value("follow_up").run()
     field(at, "selectbox", "visit", "outcome").set_value("positive").run()
     save(at, "visit")
-    assert at.success and "已保存拜访：华润万家(北京)：跟进 → 积极" in at.success[0].value
+    # the customer's name escaped for markdown (issue 23): a reader sees 华润万家(北京)
+    assert at.success and f"已保存拜访：{md('华润万家(北京)')}：跟进 → 积极" in at.success[0].value
     assert (
         app_db().scalar("SELECT count(*) FROM activities WHERE kind = 'visit' AND region_id = 1")
         == before + 1
     )
     assert app_db().scalar("SELECT count(*) FROM visits WHERE customer_id = 1 AND purpose = 'follow_up'") == 1
-    assert any("华润万家(北京)：跟进 → 积极" in m.value for m in at.markdown)  # my entries this week
+    assert any(f"{md('华润万家(北京)')}：跟进 → 积极" in m.value for m in at.markdown)  # my entries this week
 
 
 def test_an_order_amount_is_quantity_times_price_and_moves_revenue(app_env: Path) -> None:
