@@ -206,10 +206,6 @@ def _refuse_rows(data_rows: int) -> None:
         raise ImportFileError("too_many_rows_in", f"{MAX_ROWS:,}")
 
 
-def _blank(record: list[str]) -> bool:
-    return not any(cell.strip(WS) for cell in record)
-
-
 def _records(records: Iterable[list[str]]) -> Cells:
     """The non-blank records (row i+1 each) as text columns the header's width, built a chunk at a
     time; a longer record is cut, and its non-blank cells beyond the header counted."""
@@ -232,20 +228,22 @@ def _records(records: Iterable[list[str]]) -> Cells:
         row_extras.clear()
 
     for number, record in enumerate(records, start=1):
-        if _blank(record):
+        if not "".join(record).strip(WS):  # blank: dropped here, the row numbers are kept
             continue
         if not width:
             width = len(record)
             if width > MAX_COLUMNS:
                 raise ImportFileError("too_many_columns", f"{MAX_COLUMNS:,}")
         kept += 1
-        _refuse_rows(kept - 1)
+        if kept > MAX_ROWS + 1:
+            _refuse_rows(kept - 1)
         extra = 0
-        if len(record) > width:
-            extra = sum(1 for cell in record[width:] if cell.strip(WS))
-            record = record[:width]
-        elif len(record) < width:
-            record = record + [""] * (width - len(record))
+        if len(record) != width:
+            if len(record) > width:
+                extra = sum(1 for cell in record[width:] if cell.strip(WS))
+                record = record[:width]
+            else:
+                record = record + [""] * (width - len(record))
         rows.append(record)
         row_numbers.append(number)
         row_extras.append(extra)
@@ -264,6 +262,8 @@ def cell_text(value: Any) -> str:
     """An .xlsx cell as the text a person would type: dates ISO, whole numbers without ".0"."""
     if value is None:
         return ""
+    if type(value) is float:  # the commonest after text, which _row_text passes by
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -308,6 +308,6 @@ def read_xlsx(data: bytes, pick: Any) -> Cells:
 
 def _records_xlsx(rows: Iterator[list[Any]], top: int) -> Cells:
     """The sheet's rows, the first being row ``top`` + 1 (1-based), as text."""
-    cells = _records([cell_text(v) for v in row] for row in rows)
+    cells = _records([v if type(v) is str else cell_text(v) for v in row] for row in rows)
     shifted = pa.chunked_array([pc.add(chunk, top) for chunk in cells.numbers.chunks], pa.int64())
     return Cells(cells.columns, shifted)
