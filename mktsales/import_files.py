@@ -41,7 +41,7 @@ MAX_XLSX_UNPACKED_MB = 400  # the unpacked size of the parts of an .xlsx that ar
 WS = " \t\r\n\u3000\u00a0"  # trimmed from every cell (cells.blank treats these as blank)
 ODD_SHARE = 0.2  # of the non-ASCII characters of a GB18030 reading, beyond which it is doubted
 _CHUNK = 1 << 20  # bytes decoded at a time
-_ROWS = 50_000  # records turned into Arrow at a time
+_ROWS = 20_000  # records turned into Arrow at a time
 _BOM = b"\xef\xbb\xbf"
 _OTHER_ENCODINGS = ("shift_jis", "cp932", "big5", "cp950")  # what else a CJK text file may be in
 # In GB2312 but rare in a Chinese business file, and what Shift-JIS or Big5 read as GB looks like.
@@ -194,7 +194,7 @@ def read_csv(data: bytes) -> Cells:
             return Cells([found.column(i) for i in range(width)], numbers)
         except pa.ArrowInvalid:
             pass
-    stream = io.TextIOWrapper(io.BytesIO(buf), encoding="utf-8", newline="")
+    stream = io.TextIOWrapper(pa.BufferReader(pa.py_buffer(buf)), encoding="utf-8", newline="")  # no copy
     try:
         return _records(csv.reader(stream, delimiter=delimiter))
     except csv.Error as exc:

@@ -242,8 +242,11 @@ def _table(name: str, found: import_files.Cells) -> Table:
     headers = [str(c[head].as_py()).strip(_WS) for c in columns]
     extra = {} if found.extra is None else {"_extra": found.extra}
     whole = pa.table({**{f"c{i}": c for i, c in enumerate(columns)}, "_row": found.numbers, **extra})
-    body = whole.slice(head + 1).filter(filled.slice(head + 1))
-    del whole, filled
+    rest = filled.slice(head + 1)
+    body = whole.slice(head + 1)
+    if not pc.all(rest).as_py():  # a blank row left (the CSV and .xlsx readers drop most): a copy
+        body = body.filter(rest)
+    del whole, filled, rest
     width = len(headers)
     while width and not headers[width - 1] and not _any(body.column(f"c{width - 1}")):
         width -= 1
