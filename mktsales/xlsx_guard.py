@@ -170,8 +170,8 @@ def checked_copy(data: bytes, *, max_bytes: int, max_columns: int, max_cells: in
                 with archive.open(info) as source, copy.open(info.filename, "w") as target:
                     extent = _copy_part(source, target)
                 _check_extent(extent, max_columns, max_cells)
-    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError) as exc:
-        if isinstance(exc, Refused):
-            raise
+    except Refused:
+        raise
+    except Exception as exc:  # zipfile: BadZipFile, a bad CRC, zlib.error, encrypted (RuntimeError) ...
         raise Refused("unreadable", detail=type(exc).__name__) from exc
     return out.getvalue()
