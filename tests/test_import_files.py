@@ -311,3 +311,11 @@ def test_reading_a_csv_with_blank_lines_grows_the_process_by_a_few_times_the_fil
     assert int(rows_read) == 400_000 - 400
     assert 15 < size_mb < 25
     assert float(grown_mb) < 5 * size_mb, (grown_mb, size_mb)  # before: 16×; now 3.8×
+
+
+def test_a_damaged_zip_entry_is_unreadable_not_a_traceback() -> None:
+    data = bytearray(_workbook(_sheet(f'<row r="1">{_inline("A1", "id")}</row>'), zipfile.ZIP_STORED))
+    at = data.find(b"<sheetData>")
+    data[at + 1] = ord("S")  # the stored CRC no longer matches
+    error = _refusal(bytes(data), "damaged.xlsx")
+    assert (error.reason, error.message("en")) == ("unreadable", "the file cannot be read: BadZipFile")
