@@ -34,13 +34,20 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from mktsales import cells, kinds, safe_cells
+from mktsales import cells, import_files, kinds, safe_cells
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 from mktsales.i18n import t
 from mktsales.i18n import table as messages
+from mktsales.import_files import (  # noqa: F401 (the limits are named here for the UI and the CLI)
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_FILE_MB,
+    MAX_ROWS,
+    MAX_SHEET_CELLS,
+    ImportFileError,
+)
 from mktsales.kinds import MAX_TEXT, Field, Kind
 from mktsales.scope import Scope
 
@@ -51,29 +58,23 @@ MAX_INT = 2**31 - 1
 MAX_AMOUNT = Decimal("1e16")  # DECIMAL(18, 2)
 CENT = Decimal("0.01")
 GUIDE_SHEET = "说明 Guide"
-_WS = " \t\r\n\u3000\u00a0"  # trimmed from every cell (cells.blank treats these as blank)
+_WS = import_files.WS
 _SPLIT = re.compile(r"[;,、，|；]")  # between the regions of a promotion
 _TIME = re.compile(r"^(.*?\S)[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _MONTH = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?$")
 
+# Dates outside these are refused by row and column (a 0001-01-01 or 9999-12-31 is a typing or
+# export slip, never a sale): from EARLIEST_DATE to the end of the year YEARS_AHEAD from now.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+YEARS_AHEAD = 5
+
 Progress = Callable[[float, str], None] | None
 
 
-class ImportFileError(ValueError):
-    """A problem with the whole file (unreadable, no rows, a required field not mapped ...)."""
-
-    def __init__(self, reason: str, detail: Any = "", *, fields: tuple[str, str, ...] | None = None) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = "" if detail is None else str(detail)
-        self.fields = fields  # (kind, field, ...) for missing_fields: named in the reader's language
-
-    def message(self, lang: str) -> str:
-        detail = self.detail
-        if self.fields:
-            kind, *names = self.fields
-            detail = "、".join(t(f"import.field.{kind}.{n}", lang) + f" ({n})" for n in names)
-        return t(f"import.file.{self.reason}", lang, detail=detail)
+def date_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last date an import accepts."""
+    year = (today or dt.date.today()).year + YEARS_AHEAD
+    return EARLIEST_DATE, dt.date(year, 12, 31)
 
 
 def missing_fields(kind: str, mapping: Mapping[int, str | None]) -> list[str]:
@@ -192,121 +193,42 @@ class Table:
 
 
 def read(source: bytes | Path, filename: str) -> Table:
-    """Read a .csv or .xlsx file's cells; the header row is the first non-empty row."""
+    """Read a .csv or .xlsx file's cells; the header row is the first non-empty row. Refused: a file
+    over MAX_FILE_MB, more than MAX_ROWS data rows or MAX_COLUMNS columns, an .xlsx sheet whose used
+    range holds more than MAX_SHEET_CELLS cells, a text file whose encoding cannot be told."""
     suffix = Path(filename).suffix.lower()
     try:
+        if isinstance(source, Path):
+            import_files.refuse_size(source.stat().st_size)
         data = Path(source).read_bytes() if isinstance(source, Path) else bytes(source)
     except OSError as exc:
         raise ImportFileError("unreadable", exc.strerror or exc) from exc
+    import_files.refuse_size(len(data))
     if suffix in (".csv", ".txt", ".tsv"):
-        columns, numbers = _read_csv(data)
+        found = import_files.read_csv(data)
     elif suffix in (".xlsx", ".xlsm"):
-        columns, numbers = _read_xlsx(data)
+        found = import_files.read_xlsx(data, _sheet)
     else:
         raise ImportFileError("unknown_format", suffix or filename)
-    return _table(Path(filename).name, columns, numbers)
+    del data
+    return _table(Path(filename).name, found)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 reads GBK and GB2312 files too
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("unreadable", "encoding")
-
-
-def _delimiter(line: str) -> str:
-    counts = {d: line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _read_csv(data: bytes) -> tuple[list[pa.Array], pa.Array]:
-    """Columns of text and each record's row number. pyarrow reads a regular file in a fraction of a
-    second; a file with blank lines (which pyarrow would drop, shifting row numbers) or ragged rows
-    goes through Python's csv module instead."""
-    text = _decode(data).rstrip("\r\n\t ")
-    lines = text.split("\n", 200)
-    lead = 0
-    while lead < len(lines) - 1 and not lines[lead].strip():
-        lead += 1
-    if not text.strip():
-        raise ImportFileError("empty")
-    first = lines[lead].rstrip("\r")
-    delimiter = _delimiter(first)
-    body = text if lead == 0 else text.split("\n", lead)[lead]
-    if not re.search(r"\n[ \t]*\r?\n", body):
-        width = len(next(csv.reader([first], delimiter=delimiter)))
-        try:
-            found = pacsv.read_csv(
-                io.BytesIO(body.encode("utf-8")),
-                read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(width)]),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={f"c{i}": pa.string() for i in range(width)}, strings_can_be_null=False
-                ),
-            )
-            numbers = pa.array(range(lead + 1, lead + 1 + found.num_rows), pa.int64())
-            return [found.column(i).combine_chunks() for i in range(width)], numbers
-        except pa.ArrowInvalid:
-            pass
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ImportFileError("unreadable", exc) from exc
-    return _columns(records)
-
-
-def _columns(records: list[list[str]]) -> tuple[list[pa.Array], pa.Array]:
-    """Records (lists of text, row i+1 each) as equal-length text columns."""
-    width = max((len(r) for r in records), default=0)
-    padded = [r + [""] * (width - len(r)) if len(r) < width else r for r in records]
-    columns = [pa.array(list(c), pa.string()) for c in zip(*padded, strict=True)] if padded else []
-    return columns, pa.array(range(1, len(records) + 1), pa.int64())
-
-
-def _cell_text(value: Any) -> str:
-    """An .xlsx cell as the text a person would type: dates ISO, whole numbers without ".0"."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
-def _read_xlsx(data: bytes) -> tuple[list[pa.Array], pa.Array]:
+def _sheet(names: list[str]) -> str:
     """The sheet named like a kind (code or label) if there is one, else the first sheet."""
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = book.sheet_names
-        wanted = {cells.header_key(k) for k in KINDS} | {
-            cells.header_key(t(f"import.kind.{k}", lang)) for k in KINDS for lang in ("zh", "en")
-        }
-        name = next((n for n in names if cells.header_key(n) in wanted), names[0])
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine raises its own errors for damaged or foreign files
-        raise ImportFileError("unreadable", type(exc).__name__) from exc
-    return _columns([[_cell_text(v) for v in row] for row in rows])
+    wanted = {cells.header_key(k) for k in KINDS} | {
+        cells.header_key(t(f"import.kind.{k}", lang)) for k in KINDS for lang in ("zh", "en")
+    }
+    return next((n for n in names if cells.header_key(n) in wanted), names[0])
 
 
-def _table(name: str, columns: list[pa.Array], numbers: pa.Array) -> Table:
+def _table(name: str, found: import_files.Cells) -> Table:
     """The header (first non-empty row), the data rows after it that are not blank, and the columns
-    up to the last one with a header or a value."""
+    up to the last one with a header or a value; ``_extra`` counts a CSV record's cells beyond the
+    header."""
     import pyarrow.compute as pc
 
+    columns = found.columns
     if not columns:
         raise ImportFileError("empty")
     filled = None
@@ -314,19 +236,25 @@ def _table(name: str, columns: list[pa.Array], numbers: pa.Array) -> Table:
         has = pc.not_equal(pc.utf8_trim(column, _WS), "")
         filled = has if filled is None else pc.or_(filled, has)
     assert filled is not None
-    positions = pc.indices_nonzero(filled).to_pylist() if len(filled) else []
-    if not positions:
+    head = pc.index(filled, True).as_py() if len(filled) else -1
+    if head < 0:
         raise ImportFileError("empty")
-    head = positions[0]
     headers = [str(c[head].as_py()).strip(_WS) for c in columns]
-    keep = pc.and_(filled, pc.greater(pa.array(range(len(filled)), pa.int64()), head))
-    body = pa.table({**{f"c{i}": c for i, c in enumerate(columns)}, "_row": numbers}).filter(keep)
+    extra = {} if found.extra is None else {"_extra": found.extra}
+    whole = pa.table({**{f"c{i}": c for i, c in enumerate(columns)}, "_row": found.numbers, **extra})
+    rest = filled.slice(head + 1)
+    body = whole.slice(head + 1)
+    if not pc.all(rest).as_py():  # a blank row left (the CSV and .xlsx readers drop most): a copy
+        body = body.filter(rest)
+    del whole, filled, rest
     width = len(headers)
     while width and not headers[width - 1] and not _any(body.column(f"c{width - 1}")):
         width -= 1
     if not body.num_rows:
         raise ImportFileError("empty")
-    body = body.select([*(f"c{i}" for i in range(width)), "_row"])
+    if body.num_rows > MAX_ROWS:
+        raise ImportFileError("too_many_rows_in", f"{MAX_ROWS:,}")
+    body = body.select([*(f"c{i}" for i in range(width)), "_row", *extra])
     return Table(name, headers[:width], body.num_rows, body)
 
 
@@ -533,7 +461,11 @@ def _stage_raw(s: _Stage) -> None:
     s.ex.register("_imp_src", s.table.data)
     blank = "'" + _WS.replace("'", "''") + "'"
     columns = [f"nullif(trim(c{i}, {blank}), '') AS {_q(name)}" for name, i in s.mapping.items()]
-    s.sql(f"CREATE OR REPLACE TEMP TABLE _imp_raw AS SELECT {', '.join(['_row', *columns])} FROM _imp_src")
+    extra = "_extra" if "_extra" in s.table.data.column_names else "0"
+    s.sql(
+        f"CREATE OR REPLACE TEMP TABLE _imp_raw AS SELECT {', '.join(['_row', *columns])},"
+        f" CAST({extra} AS INTEGER) AS _extra FROM _imp_src"
+    )
     s.ex.unregister("_imp_src")
 
 
@@ -697,7 +629,7 @@ def _parser(s: _Stage, f: Field) -> Callable[[str], tuple[Any, ...]]:
 def _stage_parsed(s: _Stage) -> None:
     """_imp_parsed: per mapped field its raw text, typed value and parse problem (err, and the part
     of the cell at fault in bad); _bad when any field failed to parse."""
-    selects = ["r._row"]
+    selects = ["r._row", "r._extra"]
     joins: list[str] = []
     errors: list[str] = []
     for f in s.kind.fields:
@@ -715,7 +647,15 @@ def _stage_parsed(s: _Stage) -> None:
             m = _slow(s, f, _parser(s, f), f"AND ({_fast(f, _q(f.name))}) IS NULL")
             joins.append(f"LEFT JOIN {m} ON {m}.v = {v}")
             selects.append(f"coalesce({fast}, {m}.val) AS {val}")
-            selects.append(f"CASE WHEN {v} IS NOT NULL AND {fast} IS NULL THEN {m}.err END AS {err}")
+            failed = f"WHEN {v} IS NOT NULL AND {fast} IS NULL THEN {m}.err"
+            if f.type in ("date", "timestamp"):
+                first, last = date_range()
+                day = f"CAST(coalesce({fast}, {m}.val) AS DATE)"
+                failed = (
+                    f"WHEN {v} IS NOT NULL AND {fast} IS NULL AND {m}.err IS NOT NULL THEN {m}.err"
+                    f" WHEN {day} NOT BETWEEN DATE '{first}' AND DATE '{last}' THEN 'date_out_of_range'"
+                )
+            selects.append(f"CASE {failed} END AS {err}")
             selects.append(f"NULL::VARCHAR AS {_q(f.name + '__bad')}")
         elif f.type == "choice" or f.ref in ("regions", "categories"):
             m = _slow(s, f, _parser(s, f))
@@ -740,7 +680,7 @@ def _stage_parsed(s: _Stage) -> None:
         selects += ["self.id AS _known", "coalesce(self.prio = 1, false) AS _keyed"]
     else:
         selects += ["NULL::BIGINT AS _known", "false AS _keyed"]
-    bad = " OR ".join(f"{e} IS NOT NULL" for e in errors) or "false"
+    bad = " OR ".join(["_extra > 0", *(f"{e} IS NOT NULL" for e in errors)])
     s.sql(
         f"CREATE OR REPLACE TEMP TABLE _imp_parsed AS SELECT *, ({bad}) AS _bad FROM "
         f"(SELECT {', '.join(selects)} FROM _imp_raw r {' '.join(joins)})"
@@ -867,7 +807,11 @@ def _stage_problems(s: _Stage) -> None:
             "refs": _lit(f.ref),
             "choice": _lit(" | ".join(f.choices)),
         }.get(f.type, "NULL")
-        detail = f"CASE WHEN {err} = 'too_long' THEN '{MAX_TEXT}' ELSE {detail} END"
+        first, last = date_range()
+        detail = (
+            f"CASE WHEN {err} = 'too_long' THEN '{MAX_TEXT}'"
+            f" WHEN {err} = 'date_out_of_range' THEN '{first} … {last}' ELSE {detail} END"
+        )
         parts.append(
             f"SELECT _row, {_lit(f.name)}, {err}, coalesce({bad}, {raw}), {detail} FROM _imp_parsed"
             f" WHERE {err} IS NOT NULL"
@@ -888,6 +832,10 @@ def _stage_problems(s: _Stage) -> None:
             parts.append(
                 f"SELECT _row, {_lit(f.name)}, '{test[1]}', {raw}, {test[2]} FROM _imp_parsed WHERE {test[0]}"
             )
+    # a record longer than the header: its cells may have shifted (an unquoted 1,234.50)
+    parts.append(
+        "SELECT _row, '', 'extra_cells', NULL, CAST(_extra AS VARCHAR) FROM _imp_parsed WHERE _extra > 0"
+    )
     key_field = "id" if k.has_ids else k.key[0]
     if key_field in s.mapping:
         if k.has_ids:

@@ -19,9 +19,13 @@ from PIL import Image, ImageOps
 MAX_PHOTO_BYTES = 5 * 1024 * 1024  # per upload, as received
 MAX_SIDE = 1600  # pixels on the longest side of the stored picture
 JPEG_QUALITY = 82
-# Decoded size refused as unreadable: a small file can hold a huge, mostly empty picture (a
-# "decompression bomb"); a JPEG is decoded at a reduced scale first, so this bounds PNG and WebP.
-MAX_PIXELS = 50_000_000
+# Decoded size refused as unreadable, read from the header before any pixel is decoded: a small
+# file can hold a huge, mostly empty picture (a "decompression bomb": a 381 KB 7000×7000 16-bit PNG).
+# A JPEG is decoded at a reduced scale first, so these bound PNG and WebP (issue 23: was 50 MP).
+MAX_PIXELS = 24_000_000
+MAX_DECODED_BYTES = 64 * 1024 * 1024  # pixels × bytes per pixel: 16-bit, RGBA pictures hold more
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "YCbCr": 3}  # else 4 (I;16: 2)
+_SHRINK_FIRST = ("1", "P", "PA")  # resized only by nearest pixel: converted to RGB before shrinking
 STORED_MIME = "image/jpeg"
 MAX_NAME = 200  # characters of the original file name kept
 
@@ -75,6 +79,12 @@ def megabytes(size: int) -> float:
     return round(size / (1024 * 1024), 1)
 
 
+class _TooLarge(ValueError):
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(f"{width}x{height}")
+        self.size = {"width": width, "height": height}
+
+
 def _decode(data: bytes, kind: str) -> Image.Image:
     """Verify and decode ``data`` as ``kind``; any failure raises (the caller refuses the photo)."""
     with warnings.catch_warnings():
@@ -86,10 +96,15 @@ def _decode(data: bytes, kind: str) -> Image.Image:
             scale = max(image.size) / MAX_SIDE
             if scale > 1:
                 image.draft("RGB", (int(image.size[0] / scale), int(image.size[1] / scale)))
-        if image.size[0] * image.size[1] > MAX_PIXELS:
-            raise ValueError(f"{image.size[0]}x{image.size[1]} pixels is more than {MAX_PIXELS}")
+        pixels = image.size[0] * image.size[1]
+        if pixels > MAX_PIXELS or pixels * _bytes_per_pixel(image.mode) > MAX_DECODED_BYTES:
+            raise _TooLarge(*image.size)
         image.load()
     return image
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    return 2 if mode.startswith("I;16") else _BYTES_PER_PIXEL.get(mode, 4)
 
 
 def _rgb(image: Image.Image) -> Image.Image:
@@ -108,7 +123,8 @@ def prepare(photo: Photo) -> Prepared:
     """Check one photo and re-encode it for storage; PhotoRejected says why it was refused.
 
     Refused: over MAX_PHOTO_BYTES (board.error.photo_size), not JPEG/PNG/WebP by its first bytes
-    (board.error.photo_type), or not decodable as what it claims (board.error.photo_unreadable).
+    (board.error.photo_type), more pixels or decoded bytes than MAX_PIXELS or MAX_DECODED_BYTES
+    (board.error.photo_pixels), or not decodable as what it claims (board.error.photo_unreadable).
     """
     data = bytes(photo.data or b"")
     values = {"name": display_name(photo), "mb": megabytes(len(data)), "max_mb": megabytes(MAX_PHOTO_BYTES)}
@@ -119,6 +135,8 @@ def prepare(photo: Photo) -> Prepared:
         raise PhotoRejected("board.error.photo_type", values)
     try:
         image = _decode(data, kind)
+        if image.mode not in _SHRINK_FIRST:  # shrink before the copies that turn and convert it
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
         upright = ImageOps.exif_transpose(image) or image
         picture = _rgb(upright)
         picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
@@ -131,5 +149,8 @@ def prepare(photo: Photo) -> Prepared:
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
     ) as exc:
+        if isinstance(exc, _TooLarge):
+            limit = {**values, **exc.size, "max_mp": MAX_PIXELS // 1_000_000}
+            raise PhotoRejected("board.error.photo_pixels", limit) from exc
         raise PhotoRejected("board.error.photo_unreadable", values) from exc
     return Prepared(STORED_MIME, picture.width, picture.height, out.getvalue())

@@ -118,12 +118,49 @@ def test_right_magic_bytes_with_garbage_after_them_are_unreadable() -> None:
         assert rejected(Photo("x", magic + b"garbage" * 20))[0] == "board.error.photo_unreadable"
 
 
-def test_a_picture_of_too_many_pixels_is_refused_as_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_picture_of_too_many_pixels_is_refused_with_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(photos, "MAX_PIXELS", 100 * 100 - 1)
-    assert rejected(Photo("bomb.png", picture("PNG", (100, 100))))[0] == "board.error.photo_unreadable"
+    key, values = rejected(Photo("bomb.png", picture("PNG", (100, 100))))
+    assert (key, values["width"], values["height"]) == ("board.error.photo_pixels", 100, 100)
+
+
+def _png(size: tuple[int, int], mode: str) -> bytes:
+    """A flat PNG: a huge one packs into a few hundred KB, as a decompression bomb does."""
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_7000_by_7000_16_bit_png_is_refused_from_its_header() -> None:
+    data = _png((7000, 7000), "I;16")  # 49 MP: under the old 50 MP cap, 98 MB decoded
+    assert len(data) < 500_000
+    key, values = rejected(Photo("bomb.png", data))
+    assert (key, values["width"], values["height"], values["max_mp"]) == (
+        "board.error.photo_pixels",
+        7000,
+        7000,
+        24,
+    )
+    assert t(key, "en", **values) == (
+        "bomb.png is too large a picture (7000×7000 pixels): a photo may have at most 24 megapixels"
+        " (fewer for 16-bit or transparent pictures); make it smaller and choose it again."
+    )
+    assert t(key, "zh", **values).startswith("bomb.png 的画面太大（7000×7000 像素）")
+
+
+def test_decoded_bytes_are_capped_by_mode_and_a_12_mp_png_still_reads() -> None:
+    assert rejected(Photo("rgba.png", _png((4300, 4300), "RGBA")))[0] == "board.error.photo_pixels"  # 74 MB
+    prepared = prepare(Photo("shelf.png", _png((4000, 3000), "RGB")))  # 36 MB decoded
+    assert (prepared.width, prepared.height) == (1600, 1200)
 
 
 def test_every_refusal_reads_in_both_languages() -> None:
     values = {"name": "a.jpg", "mb": 1.0, "max_mb": 5.0}
-    for key in ("board.error.photo_type", "board.error.photo_size", "board.error.photo_unreadable"):
+    values |= {"width": 9000, "height": 9000, "max_mp": 24}
+    for key in (
+        "board.error.photo_type",
+        "board.error.photo_size",
+        "board.error.photo_unreadable",
+        "board.error.photo_pixels",
+    ):
         assert "a.jpg" in t(key, "zh", **values) and "a.jpg" in t(key, "en", **values)
