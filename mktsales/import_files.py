@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from mktsales import xlsx_guard
+from mktsales import safe_cells, xlsx_guard
 from mktsales.i18n import t
 
 MAX_FILE_MB = 50  # the largest import upload (CSV or .xlsx), in MiB
@@ -191,14 +191,17 @@ def read_csv(data: bytes) -> Cells:
             )
             _refuse_rows(found.num_rows - 1)
             numbers = pa.chunked_array([pa.array(range(lead + 1, lead + 1 + found.num_rows), pa.int64())])
-            return Cells([found.column(i) for i in range(width)], numbers)
+            return Cells([safe_cells.unquote_column(found.column(i)) for i in range(width)], numbers)
         except pa.ArrowInvalid:
             pass
     stream = io.TextIOWrapper(pa.BufferReader(pa.py_buffer(buf)), encoding="utf-8", newline="")  # no copy
     try:
-        return _records(csv.reader(stream, delimiter=delimiter))
+        found_cells = _records(csv.reader(stream, delimiter=delimiter))
     except csv.Error as exc:
         raise ImportFileError("unreadable", exc) from exc
+    return Cells(
+        [safe_cells.unquote_column(c) for c in found_cells.columns], found_cells.numbers, found_cells.extra
+    )
 
 
 def _refuse_rows(data_rows: int) -> None:

@@ -15,12 +15,16 @@ import re
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FORMULA_STARTS = "=+-@\t\r"  # a cell starting with one of these is a formula to a spreadsheet
 QUOTE = "'"
 _NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")  # quotes first, then a formula start: quoted once more
 # The same test in DuckDB's regular expressions (RE2 reads \t and \r); SQL keeps backslashes as typed.
 _SQL_PATTERN = r"^''*[=+\-@\t\r]"
+# The quote ``neutral`` added, before a formula start (RE2, for pyarrow): dropped by ``unquote_column``.
+_UNQUOTE_PATTERN = r"^'('*[=+\-@\t\r])"
 # xlsxwriter: write every string as a text cell, never as a formula or a link.
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -42,6 +46,12 @@ def unquote(value: str) -> str:
     if value.startswith(QUOTE) and needs_quote(value[1:]):
         return value[1:]
     return value
+
+
+def unquote_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``unquote`` on every cell of a text column read from a CSV (the import reads the app's own
+    exports back as they were written, and a person's ``'+86 …`` as the ``+86 …`` they meant)."""
+    return pc.replace_substring_regex(column, pattern=_UNQUOTE_PATTERN, replacement=r"\1")
 
 
 def neutral_frame(frame: pd.DataFrame) -> pd.DataFrame:

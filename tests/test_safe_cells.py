@@ -15,7 +15,7 @@ import pytest
 from mktsales import importer, safe_cells
 from mktsales.db import Database
 from mktsales.ui import widgets
-from tests.conftest import write_sql
+from tests.conftest import TESTER, write_sql
 
 # What a user typed as a competitor's or customer's name, and what the CSV must hold for each.
 EVIL = '=HYPERLINK("http://evil.example","x")'
@@ -101,3 +101,27 @@ def test_the_excel_export_holds_text_not_formulas(evil_customers: Database, tmp_
         "广州粤华经销",
     ]
     assert [r[days].value for r in cells[1:]] == [60, 30, -5]
+
+
+def test_a_csv_export_imported_back_keeps_the_names_as_typed(evil_customers: Database, tmp_path: Path) -> None:
+    """The quote an export adds is the spreadsheet's text mark: reading the file back drops it, so an
+    export → edit → import round trip does not grow a ' on every formula-like name."""
+    write_sql(evil_customers, "UPDATE customers SET name = '''=x' WHERE customer_id = 3")  # typed '=x
+    path = tmp_path / "customers.csv"
+    importer.export_file(evil_customers, "customers", path, "csv")
+    table = importer.read(path.read_bytes(), "customers.csv")
+    importer.run(
+        evil_customers,
+        "customers",
+        table,
+        importer.suggest_mapping(evil_customers, "customers", table.headers),
+        by=TESTER,
+    )
+    names = [n for (n,) in evil_customers.rows("SELECT name FROM customers ORDER BY customer_id")]
+    assert names == [EVIL, "-2+3", "'=x"]
+    assert evil_customers.scalar("SELECT count(*) FROM customers") == 3  # updated, not added
+
+
+def test_a_persons_own_csv_with_the_text_mark_reads_as_what_they_meant() -> None:
+    table = importer.read("id,name\n1,'+86 138 0000\n2,'plain\n".encode(), "c.csv")
+    assert table.preview()["name"].tolist() == ["+86 138 0000", "'plain"]
