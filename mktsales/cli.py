@@ -652,3 +652,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, accounts.AccountError, DatabaseError, ValueError) as exc:
         print(f"error: {_message(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be written (a full disk): one line, no traceback (issue 23)
+        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename else f"error: {exc}", file=sys.stderr)
+        return 2
