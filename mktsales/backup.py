@@ -8,12 +8,13 @@ on (Database's write lock is not taken). Tables with their constraints, views, i
 sequences are copied; a sequence is copied at its value at copy time, which is never behind the
 snapshot's rows (sequences only advance), so ids stay unique after a restore.
 
-The file is written as ``<name>.partial``, fsynced, then renamed to
-``mktsales-YYYYMMDD-HHMMSS.duckdb`` (UTC); its manifest ``<name>.json`` is written next to it
-(tmp + rename), so no half-written file ever has a final name.
+The file is written inside ``<name>.partial/``, a directory only its owner may enter, fsynced,
+then renamed to ``mktsales-YYYYMMDD-HHMMSS.duckdb`` (UTC); its manifest ``<name>.json`` is written
+next to it (tmp + rename), so no half-written file ever has a final name. A backup holds
+everything, password hashes included: the file and its manifest are 0600 and a directory made for
+them 0700, whatever the umask (issue 23).
 
-When the app holds the file, the CLI asks it: a request file in the spool directory
-``<db path>.requests/`` and the app's answer beside it (``serve`` runs the app's side).
+When the app holds the file, the CLI asks it through the spool directory (mktsales.backup_spool).
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ import logging
 import os
 import re
 import shutil
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,10 +128,44 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` atomically: a tmp file, fsync, rename."""
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700  # backups and the spool: their owner's alone
+
+
+def private_file(path: Path, owner: tuple[int, int] | None = None) -> int:
+    """Create ``path`` (it must not exist) readable by its owner alone, whatever the umask, and
+    return its descriptor open for writing; ``owner`` (uid, gid) hands it to that user (root's CLI
+    writing into the app's spool)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)  # the umask could only have taken bits away; this is exact
+        if owner is not None:
+            os.fchown(fd, *owner)
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    return fd
+
+
+def private_dir(path: Path, *, parents: bool = False) -> bool:
+    """Make the directory ``path`` 0700, whatever the umask; an existing one is left as it is.
+    True when it was made here."""
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(path, PRIVATE_DIR)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+        return False
+    os.chmod(path, PRIVATE_DIR)
+    return True
+
+
+def write_json(path: Path, data: dict[str, Any], owner: tuple[int, int] | None = None) -> None:
+    """Write ``data`` to ``path`` atomically (a tmp file, fsync, rename), readable by its owner only."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with os.fdopen(private_file(tmp, owner), "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=2)
         f.flush()
         os.fsync(f.fileno())
@@ -152,14 +186,21 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _final_name(to_dir: Path, now: dt.datetime) -> Path:
-    """``mktsales-YYYYMMDD-HHMMSS.duckdb``, numbered when that second already has a backup."""
+def _reserve(to_dir: Path, now: dt.datetime) -> tuple[Path, Path]:
+    """The final name ``mktsales-YYYYMMDD-HHMMSS.duckdb`` (numbered when that second already has a
+    backup) and its work directory ``<name>.partial/``, made here (0700): the name is ours."""
     stamp = now.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
         name = f"{PREFIX}{stamp}{'' if n == 0 else f'-{n}'}{SUFFIX}"
-        final = to_dir / name
-        if not final.exists() and not final.with_name(name + ".partial").exists():
-            return final
+        final, work = to_dir / name, to_dir / f"{name}.partial"
+        if final.exists():
+            continue
+        try:
+            os.mkdir(work, PRIVATE_DIR)
+        except FileExistsError:  # another backup this second, under way
+            continue
+        os.chmod(work, PRIVATE_DIR)
+        return final, work
     raise BackupError(f"too many backups in {to_dir} for {stamp}")
 
 
@@ -178,9 +219,11 @@ def _copy(conn: duckdb.DuckDBPyConnection, source: str, to_dir: Path, now: dt.da
     """Copy the database ``conn`` is connected to into a new backup file in ``to_dir``."""
     started = time.perf_counter()
     created = _utc(now)
-    to_dir.mkdir(parents=True, exist_ok=True)
-    final = _final_name(to_dir, created)
-    partial = final.with_name(final.name + ".partial")
+    private_dir(to_dir, parents=True)
+    final, work = _reserve(to_dir, created)
+    # DuckDB makes the file and its .wal with the umask's mode: inside ``work`` nobody else can
+    # open them; the file is 0600 before it leaves.
+    partial = work / final.name
     alias = f"mktsales_backup_{uuid.uuid4().hex[:12]}"  # ours: never user input
     cur = conn.cursor()
     attached = False
@@ -218,6 +261,7 @@ def _copy(conn: duckdb.DuckDBPyConnection, source: str, to_dir: Path, now: dt.da
         _fsync(partial)
         size = partial.stat().st_size
         digest = _sha256(partial)
+        os.chmod(partial, PRIVATE_FILE)
         os.replace(partial, final)
         _fsync_dir(to_dir)
     except duckdb.Error as exc:
@@ -228,6 +272,8 @@ def _copy(conn: duckdb.DuckDBPyConnection, source: str, to_dir: Path, now: dt.da
                 cur.execute(f"DETACH {alias}")
         cur.close()
         _remove(partial, Path(f"{partial}.wal"))
+        with contextlib.suppress(OSError):
+            work.rmdir()
     manifest = Manifest(
         path=final,
         created_at=created.isoformat(timespec="seconds"),
@@ -239,7 +285,7 @@ def _copy(conn: duckdb.DuckDBPyConnection, source: str, to_dir: Path, now: dt.da
         sha256=digest,
         seconds=round(time.perf_counter() - started, 3),
     )
-    _write_json(manifest_path(final), manifest.to_json())
+    write_json(manifest_path(final), manifest.to_json())
     return manifest
 
 
@@ -399,6 +445,7 @@ def restore(backup: str | Path, db_path: str | Path, *, now: dt.datetime | None 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.restore-{uuid.uuid4().hex[:8]}.partial")
     try:
+        os.close(private_file(tmp))  # the restored database is its owner's alone, as a backup is
         shutil.copyfile(source, tmp)
         with Database(tmp):  # migrated to the current schema (its summaries filled if new)
             pass
@@ -447,142 +494,3 @@ def prune(to_dir: str | Path, keep: int) -> list[Path]:
                 old.unlink()
                 deleted.append(old)
     return deleted
-
-
-# -- asking the app: the spool directory -------------------------------------------------------------
-def spool_dir(db_path: str | Path) -> Path:
-    """Where backup requests for ``db_path`` are left for the process holding it."""
-    return Path(f"{Path(db_path).resolve()}{SPOOL_SUFFIX}")
-
-
-def request(db_path: str | Path, to_dir: str | Path, *, wait: float = 120.0) -> Manifest:
-    """Ask the process holding ``db_path`` for a backup into ``to_dir``, and wait for its answer."""
-    spool = spool_dir(db_path)
-    spool.mkdir(parents=True, exist_ok=True)
-    key = uuid.uuid4().hex
-    asked, answer = spool / f"{key}.json", spool / f"{key}.done.json"
-    requested = dt.datetime.now(dt.UTC)
-    _write_json(
-        asked,
-        {
-            "to_dir": str(Path(to_dir).resolve()),
-            "requested_at": requested.isoformat(),
-            "deadline": (requested + dt.timedelta(seconds=wait)).isoformat(),
-        },
-    )
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if answer.exists():
-            return _collect(answer)
-        time.sleep(POLL_SECONDS)
-    if answer.exists():
-        return _collect(answer)
-    try:
-        asked.unlink()  # nobody took it: withdraw it, so it is not served later
-    except FileNotFoundError:
-        raise BackupError(
-            f"the process holding {db_path} took the backup request but did not answer within "
-            f"{wait:g} s; the backup may still appear in {to_dir} (try a longer --wait)"
-        ) from None
-    raise BackupError(
-        f"{db_path} is in use by a process that does not serve backups (another CLI command?) and "
-        f"nobody answered within {wait:g} s; try again when it has finished"
-    )
-
-
-def _collect(answer: Path) -> Manifest:
-    data = json.loads(answer.read_text(encoding="utf-8"))
-    answer.unlink(missing_ok=True)
-    if "error" in data:
-        raise BackupError(f"the app could not take the backup: {data['error']}")
-    return Manifest.from_json(data["manifest"])
-
-
-_serving: dict[int, Callable[[], None]] = {}
-_serving_lock = threading.Lock()
-
-
-def serve(db: Database, *, interval: float = 1.0) -> Callable[[], None]:
-    """Answer backup requests for ``db`` from one daemon thread; returns the function that stops it.
-
-    Every ``interval`` seconds the thread lists the spool directory (one directory read when
-    empty), takes each request (a rename, so no request runs twice), runs ``snapshot`` and writes
-    the answer atomically. Calling it again for the same Database returns the same stop.
-    """
-    if db.path == ":memory:":
-        return lambda: None
-    with _serving_lock:
-        if id(db) in _serving:
-            return _serving[id(db)]
-        stopped = threading.Event()
-        spool = spool_dir(db.path)
-
-        def loop() -> None:
-            while not stopped.wait(interval):
-                try:
-                    if not _serve_once(db, spool):
-                        break  # the database was closed
-                except Exception:  # keep serving: one bad request must not end the thread
-                    log.exception("serving backup requests for %s", db.path)
-            with _serving_lock:
-                _serving.pop(id(db), None)
-
-        thread = threading.Thread(target=loop, name=f"mktsales-backup-{Path(db.path).name}", daemon=True)
-
-        def stop() -> None:
-            stopped.set()
-            if thread is not threading.current_thread():
-                thread.join(timeout=interval + 5)
-            with _serving_lock:
-                _serving.pop(id(db), None)
-
-        _serving[id(db)] = stop
-        thread.start()
-        return stop
-
-
-def _serve_once(db: Database, spool: Path) -> bool:
-    """Run every request waiting in ``spool``; False when ``db`` is closed (stop serving)."""
-    try:  # a cursor and SELECT 1: well under a millisecond, so the thread ends soon after a close
-        db.scalar("SELECT 1")
-    except duckdb.Error:
-        return False
-    try:
-        entries = list(os.scandir(spool))
-    except FileNotFoundError:
-        return True
-    for entry in entries:
-        name = entry.name
-        if name.endswith(".done.json"):
-            with contextlib.suppress(OSError):
-                if time.time() - entry.stat().st_mtime > ANSWER_MAX_AGE:
-                    os.unlink(entry.path)
-            continue
-        if name.startswith(".") or not name.endswith(".json"):
-            continue
-        key = name.removesuffix(".json")
-        taken = spool / f"{key}.taken"
-        try:
-            os.replace(entry.path, taken)  # claim it
-        except FileNotFoundError:
-            continue  # withdrawn by the CLI meanwhile
-        _answer(db, spool, key, taken)
-    return True
-
-
-def _answer(db: Database, spool: Path, key: str, taken: Path) -> None:
-    try:
-        asked = json.loads(taken.read_text(encoding="utf-8"))
-        deadline = dt.datetime.fromisoformat(asked["deadline"]) if "deadline" in asked else None
-        if deadline is not None and dt.datetime.now(dt.UTC) > deadline:
-            log.warning("skipped backup request %s: its caller stopped waiting at %s", key, deadline)
-            return
-        manifest = snapshot(db, asked["to_dir"])
-        reply: dict[str, Any] = {"manifest": manifest.to_json()}
-        log.info("backup %s written on request (%.1f s)", manifest.path, manifest.seconds)
-    except Exception as exc:
-        log.exception("backup request %s failed", key)
-        reply = {"error": str(exc) or type(exc).__name__}
-    finally:
-        taken.unlink(missing_ok=True)
-    _write_json(spool / f"{key}.done.json", reply)

@@ -106,8 +106,10 @@ class BoardFailed(Exception):
 
     key = "board.error.failed"
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str = "", key: str | None = None) -> None:
         super().__init__(detail or self.key)
+        if key is not None:  # a full disk, say: its own message (forms.write)
+            self.key = key
 
     def message(self, lang: str) -> str:
         return t(self.key, lang)

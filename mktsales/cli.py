@@ -658,3 +658,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {damaged(getattr(args, 'db', ''), exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be written (a full disk): one line, no traceback (issue 23)
+        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename else f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,9 +1,11 @@
-"""Backups on the command line: ``backup --db PATH --to DIR`` and ``restore --db PATH --from FILE``.
+"""Backups on the command line: ``backup --db PATH [--to DIR]`` and ``restore --db PATH --from FILE``.
 
 ``backup`` works while the app runs: when the app holds the file, the request goes to it through
-the spool directory next to the database (mktsales.backup.request) and the app takes the
-snapshot; otherwise the file is opened read-only and copied here. ``restore`` refuses while
-anything holds the file, and keeps the file it replaces.
+the spool directory next to the database (mktsales.backup_spool.request) and the app takes the
+snapshot, into its backup folder only; otherwise the file is opened read-only and copied here,
+into any directory the operator names (whoever runs this can read the database file anyway).
+Backups are 0600 either way. ``restore`` refuses while anything holds the file, and keeps the
+file it replaces.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mktsales import backup, cli
+from mktsales import backup, backup_spool, cli, config
 from mktsales.db import DatabaseLocked
 
 DEFAULT_WAIT = 120.0  # seconds the CLI waits for the app's answer
@@ -27,7 +29,12 @@ def register(commands: Any) -> None:
     )
     taking.add_argument("--db", required=True, type=Path, help="database file")
     taking.add_argument(
-        "--to", dest="to_dir", required=True, type=Path, metavar="DIR", help="directory for the backup"
+        "--to",
+        dest="to_dir",
+        type=Path,
+        metavar="DIR",
+        help="directory for the backup (default: the app's backup folder, $MKTSALES_BACKUP_DIR or "
+        "backups/ beside the database); while the app runs, only that folder or a directory in it",
     )
     taking.add_argument(
         "--wait",
@@ -64,6 +71,8 @@ def run_backup(args: argparse.Namespace) -> int:
     if args.keep is not None and args.keep < 1:
         raise cli.CliError("--keep must be at least 1")
     cli._require_file(args.db)
+    if args.to_dir is None:
+        args.to_dir = config.backup_dir(args.db)
     how = "here"
     try:
         manifest = backup.snapshot_file(args.db, args.to_dir)
@@ -71,7 +80,7 @@ def run_backup(args: argparse.Namespace) -> int:
         how = "by the app holding the file"
         if not args.json:
             print(f"{args.db} is in use; asking the process holding it to take the backup…", file=sys.stderr)
-        manifest = backup.request(args.db, args.to_dir, wait=args.wait)
+        manifest = backup_spool.request(args.db, args.to_dir, wait=args.wait)
     deleted = backup.prune(args.to_dir, args.keep) if args.keep is not None else []
     if args.json:
         print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=2))

@@ -24,6 +24,7 @@ from mktsales.i18n import t
 # The widest period: an export without --from/--to has every row.
 EVERYTHING = (dt.date(1900, 1, 1), dt.date(2200, 1, 1))
 SHOWN_PROBLEMS = 50  # problems printed without --json; the --problems file has them all
+FORMATS = ("csv", "xlsx")  # what export and template write
 
 
 def register(commands: Any) -> None:
@@ -71,7 +72,9 @@ def register(commands: Any) -> None:
     cli._reporting_arguments(out, all_time=True)
     out.add_argument("--kind", required=True, choices=importer.KINDS, metavar="KIND", help=kinds)
     out.add_argument("--out", required=True, type=Path, help="file to write (.csv or .xlsx)")
-    out.add_argument("--format", choices=("csv", "xlsx"), help="default: from the --out suffix")
+    out.add_argument(
+        "--format", choices=FORMATS, help="default: from the --out suffix; a .csv or .xlsx name must match it"
+    )
     out.add_argument(
         "--lang",
         choices=("en", "zh"),
@@ -256,8 +259,16 @@ def _import(args: argparse.Namespace) -> int:
 
 # -- export and templates -----------------------------------------------------------------------------
 def _format(path: Path, given: str | None) -> str:
-    fmt = given or path.suffix.lower().lstrip(".")
-    if fmt not in ("csv", "xlsx"):
+    """The file format: --format, else the suffix; a .csv or .xlsx name must match --format (an Excel
+    file named .csv opens as garbage, issue 23)."""
+    suffix = path.suffix.lower().lstrip(".")
+    if given is not None and suffix in FORMATS and suffix != given:
+        raise cli.CliError(
+            f"{path}: --format {given} does not match the file's .{suffix} ending; "
+            f"name the file .{given}, or leave --format out to write {suffix}"
+        )
+    fmt = given or suffix
+    if fmt not in FORMATS:
         raise cli.CliError(f"{path}: say --format csv or xlsx (or end the file name in .csv or .xlsx)")
     return fmt
 

@@ -75,10 +75,11 @@ def now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def backup_dir() -> Path:
-    """Where the data page's backups go: $MKTSALES_BACKUP_DIR, else backups/ beside the database."""
+def backup_dir(db: str | Path | None = None) -> Path:
+    """Where the app's backups go (the data page's, and the only place a backup request may name):
+    $MKTSALES_BACKUP_DIR, else backups/ beside the database (``db``, default db_path())."""
     raw = os.environ.get("MKTSALES_BACKUP_DIR")
-    return Path(raw) if raw else db_path().parent / "backups"
+    return Path(raw) if raw else Path(db if db is not None else db_path()).parent / "backups"
 
 
 # -- sign-in protection (mktsales.ratelimit) ---------------------------------------------------------

@@ -17,6 +17,7 @@ table, its summaries are rebuilt before the commit.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ import pandas as pd
 
 from mktsales import summaries
 from mktsales.audit import Actor, AuditMissing, Pending, Tx
+from mktsales.i18n import t
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -71,6 +73,62 @@ def damaged(path: str | Path, exc: BaseException) -> DatabaseDamaged:
     )
 
 
+class WriteFailed(DatabaseError):
+    """The database file could not be written: the write was rolled back, nothing of it saved
+    (but see DatabaseStopped).
+
+    Not a conflict: trying again at once cannot help, so it is never retried like one. ``key``
+    names the translated message for a person; ``str()`` is that message in English, for the CLI.
+    """
+
+    key = "db.error.write_failed"
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{t(self.key, 'en')} ({path}: {' '.join(detail.split())})")
+        self.path, self.detail = path, detail
+
+    def message(self, lang: str) -> str:
+        """What a person is told, in their language."""
+        return t(self.key, lang)
+
+
+class DiskFull(WriteFailed):
+    """The disk (or the user's quota) holding the database is full."""
+
+    key = "db.error.disk_full"
+
+
+class DatabaseStopped(WriteFailed):
+    """DuckDB gave up on the file after a failed write (a checkpoint on a full disk, say): this
+    process can neither read nor write it until it is restarted, and the last write may or may
+    not be in the file's .wal."""
+
+    key = "db.error.stopped"
+
+
+# How DuckDB words a full disk: 'Could not write file "x.duckdb.wal": No space left on device'
+# (the OS's strerror; the C library's English, as Python leaves LC_MESSAGES alone).
+_FULL = ("no space left on device", "disk quota exceeded")
+_UNWRITABLE = ("could not write file", "read-only file system", "input/output error")
+
+
+def write_failure(exc: BaseException, path: str) -> WriteFailed | None:
+    """``exc`` as DiskFull or WriteFailed when it says the file could not be written, else None."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, duckdb.FatalException):  # "database has been invalidated": restart
+        return DatabaseStopped(path, text)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(path, text)
+    if isinstance(exc, duckdb.Error) and any(words in lowered for words in _FULL):
+        return DiskFull(path, text)
+    if isinstance(exc, duckdb.IOException) or (
+        isinstance(exc, duckdb.Error) and any(words in lowered for words in _UNWRITABLE)
+    ):
+        return WriteFailed(path, text)
+    return None
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """The packaged migrations as (version, name, sql), in order."""
     found = []
@@ -79,6 +137,23 @@ def migrations() -> list[tuple[int, str, str]]:
             version = int(entry.name.split("_", 1)[0])
             found.append((version, entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def _roll_back(cur: duckdb.DuckDBPyConnection, exc: BaseException, path: str) -> None:
+    """Roll back after ``exc``; raise WriteFailed (or DiskFull) instead when ``exc`` says the file
+    could not be written, and otherwise return so the caller re-raises ``exc`` itself.
+
+    A COMMIT that fails (a full disk) ends the transaction, so the ROLLBACK then fails with "no
+    transaction is active": that error must not replace the COMMIT's, which made a full disk look
+    like a write conflict, retried and reported as one (issue 23).
+    """
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error as rollback:
+        log.info("rollback after %s failed: %s", type(exc).__name__, rollback)
+    failure = write_failure(exc, path)
+    if failure is not None:
+        raise failure from exc
 
 
 MAX_BATCH = 64  # writes committed together at most
@@ -244,8 +319,8 @@ class Database:
             cur.execute("COMMIT")
             for job, result in zip(jobs, results, strict=True):
                 job.result, job.done = result, True
-        except BaseException:
-            cur.execute("ROLLBACK")
+        except BaseException as exc:
+            _roll_back(cur, exc, self.path)
             raise
         finally:
             cur.close()
@@ -272,8 +347,8 @@ class Database:
                             "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
                         )
                         cur.execute("COMMIT")
-                    except BaseException:
-                        cur.execute("ROLLBACK")
+                    except BaseException as exc:
+                        _roll_back(cur, exc, self.path)
                         raise
                     applied.append(name)
                 return applied

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from mktsales.audit import Actor, Tx
-from mktsales.db import Database
+from mktsales.db import Database, WriteFailed
 from mktsales.i18n import t
 
 T = TypeVar("T")
@@ -90,7 +90,7 @@ def write(
     work: Callable[[Tx], T],
     *,
     by: Actor,
-    failed: Callable[[str], Exception],
+    failed: Callable[..., Exception],
     name: str,
     attempts: int,
     pause: float,
@@ -102,7 +102,8 @@ def write(
 ) -> T:
     """Database.write for a form's save: conflicts retried (``attempts`` times, ``pause`` seconds
     times the attempt between them), any other database failure raised as ``failed`` (the form is
-    kept; the transaction was rolled back).
+    kept; the transaction was rolled back). A file that could not be written (a full disk) is not
+    retried: ``failed`` then carries the WriteFailed's message key.
 
     A constraint violation is first an idempotency key's: ``on_constraint`` answers with what was
     saved under it. Otherwise, with ``retry_constraint``, a new id was taken by another writer:
@@ -112,6 +113,9 @@ def write(
     for attempt in range(1, attempts + 1):
         try:
             return db.write(work, by=by, **options)
+        except WriteFailed as exc:  # a full disk is no conflict: trying again cannot help (issue 23)
+            log.error("%s write failed: %s", name, exc)
+            raise failed(str(exc), key=exc.key) from exc
         except duckdb.TransactionException as exc:
             log.warning("%s write conflict (attempt %d of %d): %s", name, attempt, attempts, exc)
             if attempt == attempts:

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from pytest import approx
 
-from mktsales import backup, cli, kpis
+from mktsales import backup, backup_spool, cli, kpis
 from mktsales import db as db_module
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database, DatabaseLocked
@@ -351,8 +351,8 @@ def test_the_cli_asks_the_app_holding_the_file_and_gets_a_consistent_backup(
     live: Database, tmp_path: Path
 ) -> None:
     live.write(_order_and_payment(FIRST_THREAD_ORDER), by=WRITER)  # data version 2
-    stop = backup.serve(live, interval=0.2)
-    assert backup.serve(live) is stop  # one thread per Database
+    stop = backup_spool.serve(live, interval=0.2)
+    assert backup_spool.serve(live) is stop  # one thread per Database
     try:
         done = _cli(
             "backup", "--db", str(live.path), "--to", str(tmp_path / "backups"), "--json", "--wait", "60"
@@ -366,7 +366,7 @@ def test_the_cli_asks_the_app_holding_the_file_and_gets_a_consistent_backup(
     path = Path(manifest["path"])
     assert path.parent == tmp_path / "backups" and backup.NAME.match(path.name)
     assert backup.verify(path).sha256 == manifest["sha256"]
-    assert list(backup.spool_dir(live.path).iterdir()) == []  # request and answer both gone
+    assert list(backup_spool.spool_dir(live.path).iterdir()) == []  # request and answer both gone
 
     restored = tmp_path / "restored.duckdb"
     backup.restore(path, restored)
@@ -375,23 +375,38 @@ def test_the_cli_asks_the_app_holding_the_file_and_gets_a_consistent_backup(
 
 def test_serving_ends_when_the_database_is_closed_and_leaves_requests_for_the_next(tmp_path: Path) -> None:
     db = Database(tmp_path / "app.duckdb")
-    backup.serve(db, interval=0.05)
-    assert id(db) in backup._serving
+    backup_spool.serve(db, interval=0.05)
+    assert id(db) in backup_spool._serving
     db.close()  # as Streamlit's cache releases it
     deadline = time.monotonic() + 10
-    while id(db) in backup._serving and time.monotonic() < deadline:
+    while id(db) in backup_spool._serving and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert id(db) not in backup._serving
-    spool = backup.spool_dir(db.path)
-    spool.mkdir()
+    assert id(db) not in backup_spool._serving
+    spool = backup_spool.spool_dir(db.path)
+    assert spool.is_dir()  # made by serve, and left for the next
     asked = _touch(spool / "late.json")
     time.sleep(0.3)
     assert asked.exists()  # not taken by the stopped thread
 
 
+def test_the_cli_gives_up_at_once_when_the_holder_has_never_served_backups(
+    tiny_file: Path, tmp_path: Path
+) -> None:
+    with Holder(tiny_file):
+        done = _cli("backup", "--db", str(tiny_file), "--to", str(tmp_path / "backups"), "--wait", "60")
+    assert done.returncode == 2
+    assert done.stderr.endswith(
+        f"error: {tiny_file} is in use by a process that does not serve backups (another CLI command?); "
+        "try again when it has finished\n"
+    )
+    assert not backup_spool.spool_dir(tiny_file).exists()  # the CLI makes no spool: the app does
+    assert not (tmp_path / "backups").exists()
+
+
 def test_the_cli_gives_up_plainly_when_the_holder_does_not_serve_backups(
     tiny_file: Path, tmp_path: Path
 ) -> None:
+    backup.private_dir(backup_spool.spool_dir(tiny_file))  # left by an app that served before
     with Holder(tiny_file):
         started = time.monotonic()
         done = _cli("backup", "--db", str(tiny_file), "--to", str(tmp_path / "backups"), "--wait", "2")
@@ -400,7 +415,7 @@ def test_the_cli_gives_up_plainly_when_the_holder_does_not_serve_backups(
     assert "does not serve backups (another CLI command?)" in done.stderr and "try again" in done.stderr
     assert "Traceback" not in done.stderr
     assert 2 <= seconds < 30
-    assert list(backup.spool_dir(tiny_file).iterdir()) == []  # the request was withdrawn
+    assert list(backup_spool.spool_dir(tiny_file).iterdir()) == []  # the request was withdrawn
     assert not (tmp_path / "backups").exists() or list((tmp_path / "backups").iterdir()) == []
 
 
@@ -411,7 +426,7 @@ def test_the_cli_backs_up_a_file_nobody_holds_directly(tiny_file: Path, tmp_path
     assert code == 0, err
     assert "data version 1" in out and ", here" in out
     assert tiny_file.read_bytes() == before  # opened read-only
-    assert not backup.spool_dir(tiny_file).exists()
+    assert not backup_spool.spool_dir(tiny_file).exists()
 
 
 # -- keeping N ---------------------------------------------------------------------------------------

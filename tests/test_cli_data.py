@@ -300,6 +300,48 @@ def test_export_without_a_format_refuses_an_unknown_suffix(tiny_file: Path, tmp_
     assert not (tmp_path / "x.txt").exists()
 
 
+@pytest.mark.parametrize(("name", "fmt"), [("x.csv", "xlsx"), ("x.xlsx", "csv"), ("X.CSV", "xlsx")])
+def test_export_refuses_a_format_that_does_not_match_the_file_ending(
+    tiny_file: Path, tmp_path: Path, capsys, name: str, fmt: str
+) -> None:
+    out_file = tmp_path / name
+    code, out, err = run(
+        capsys, "export", "--db", tiny_file, "--kind", "orders", "--out", out_file, "--format", fmt
+    )
+    ending = name.rsplit(".", 1)[1].lower()
+    assert code == 2 and out == ""
+    assert err == (
+        f"error: {out_file}: --format {fmt} does not match the file's .{ending} ending; "
+        f"name the file .{fmt}, or leave --format out to write {ending}\n"
+    )
+    assert list(tmp_path.iterdir()) == [tiny_file]  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("name", "given"), [("x.xlsx", None), ("x.xlsx", "xlsx"), ("x.csv", None), ("x.csv", "csv")]
+)
+def test_export_takes_the_format_from_the_file_ending(
+    tiny_file: Path, tmp_path: Path, capsys, name: str, given: str | None
+) -> None:
+    out_file = tmp_path / name
+    code, out, _ = run(
+        capsys,
+        "export",
+        "--db",
+        tiny_file,
+        "--kind",
+        "orders",
+        "--out",
+        out_file,
+        *(["--format", given] if given else []),
+    )
+    assert code == 0 and out.startswith("wrote 9 rows")
+    excel = out_file.read_bytes()[:2] == b"PK"  # an .xlsx is a zip file
+    assert excel == name.endswith(".xlsx")
+    if not excel:
+        assert out_file.read_bytes().startswith(b"\xef\xbb\xbfid,order_date,")
+
+
 @pytest.mark.parametrize("suffix", ["csv", "xlsx"])
 def test_an_export_imported_back_updates_every_row_and_adds_none(
     tiny_file: Path, tmp_path: Path, capsys, suffix: str

@@ -521,9 +521,11 @@ def test_a_write_that_fails_half_way_leaves_nothing_and_says_so_plainly(
     _failing_audit(monkeypatch, duckdb.IOException("IO Error: No space left on device"))
     with pytest.raises(EntryFailed) as failed:
         submit(db, user(db, "rep"), "order")
-    assert failed.value.key == "entry.error.write_failed"
-    assert "仍保留在表单中" in failed.value.message("zh") and "still on the form" in failed.value.message(
-        "en"
+    assert failed.value.key == "db.error.disk_full"  # said as a full disk, not "try again" (issue 23)
+    assert failed.value.message("zh") == "磁盘已满，没有保存任何内容。请腾出磁盘空间后再试。"
+    assert (
+        failed.value.message("en")
+        == "The disk is full: nothing was saved. Free some disk space, then try again."
     )
     assert (db.version(), count(db, "orders"), count(db, "audit_log")) == before
     assert count(db, "entries") == count(db, "entry_versions") == 0

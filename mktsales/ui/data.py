@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, backup, board, config, entries, funnel, kpis, reference
+from mktsales import accounts, backup_spool, board, config, entries, funnel, kpis, reference
 from mktsales.access import User
 from mktsales.db import Database, DatabaseDamaged, DatabaseError, is_damage
 from mktsales.i18n import t
@@ -41,7 +41,7 @@ def database(path: str) -> Database:
     if demo.lacks_campaigns(db):  # a demo built before campaigns existed (migration 003)
         demo.add_campaigns(db)
     demo.add_missing_features(db)  # a demo built before the board or promotions landed
-    backup.serve(db)  # answer `python -m mktsales backup` while the app holds the file
+    backup_spool.serve(db)  # answer `python -m mktsales backup` while the app holds the file
     return db
 
 

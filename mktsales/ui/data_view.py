@@ -19,7 +19,7 @@ import streamlit as st
 
 from mktsales import accounts, config, importer, uploads
 from mktsales.access import User
-from mktsales.db import Database
+from mktsales.db import Database, WriteFailed
 from mktsales.i18n import t
 from mktsales.scope import Scope
 from mktsales.ui import data, nav, widgets
@@ -319,6 +319,10 @@ def _import_buttons(
         bar.empty()
         _set("plan", exc.plan)
         st.error(t("data.refused", lang), icon=":material/error:")
+        return
+    except WriteFailed as exc:  # the disk is full, say: nothing was imported, the plan is kept
+        bar.empty()
+        st.error(exc.message(lang), icon=":material/error:")
         return
     bar.empty()
     _set(

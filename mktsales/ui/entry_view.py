@@ -78,8 +78,8 @@ def submit(form: Form, values: dict[str, Any]) -> None:
             saved = SUBMIT[form.kind](form.db, form.user, key, **_when(form.kind), **values)
     except entries.EntryInvalid as invalid:
         state[form.key("problems")] = list(invalid.problems)
-    except entries.EntryFailed:
-        state[form.key("failed")] = "entry.error.write_failed"
+    except entries.EntryFailed as failed:  # busy, or the disk full: each its own message
+        state[form.key("failed")] = failed.key
         state.pop(form.key("problems"), None)
     else:
         state.pop(form.key("problems"), None)

@@ -109,8 +109,9 @@ def _refusal(exc: Exception, lang: str) -> None:
             st.error(problem.message(lang), icon=":material/error:")
     elif isinstance(exc, promotions.PromotionRefused):
         st.error(exc.message(lang), icon=":material/block:")
-    elif isinstance(exc, promotions.PromotionFailed):
-        st.error(t("promopage.failed", lang), icon=":material/cloud_off:")
+    elif isinstance(exc, promotions.PromotionFailed):  # the disk full has its own message
+        key = "promopage.failed" if exc.key == promotions.PromotionFailed.key else exc.key
+        st.error(t(key, lang), icon=":material/cloud_off:")
     else:
         st.error(t("promopage.refused", lang), icon=":material/block:")
 

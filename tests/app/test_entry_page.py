@@ -182,6 +182,24 @@ def test_a_failed_write_says_so_and_keeps_the_input(app_env: Path, monkeypatch: 
     assert not at.success
 
 
+def test_a_full_disk_is_said_as_a_full_disk_and_keeps_the_input(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mktsales import entries
+    from mktsales.ui import entry_view
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise entries.EntryFailed("No space left on device", key="db.error.disk_full")  # as forms.write does
+
+    monkeypatch.setitem(entry_view.SUBMIT, "order", full)
+    at = save(fill_order(entry_page("rep", "en"), lang="en"), "order")
+    assert [e.value for e in at.error] == [
+        "The disk is full: nothing was saved. Free some disk space, then try again."
+    ]
+    assert field(at, "number_input", "order", "quantity", "en").value == 30  # still on the form
+    assert not at.success
+
+
 def test_a_lead_can_be_found_by_its_number(app_env: Path) -> None:
     at = choose(entry_page("duo", "en"), "lead_update", "en")
     field(at, "number_input", "lead_update", "find", "en").set_value(1).run()  # lead 1 was won in March
