@@ -103,7 +103,9 @@ def test_the_excel_export_holds_text_not_formulas(evil_customers: Database, tmp_
     assert [r[days].value for r in cells[1:]] == [60, 30, -5]
 
 
-def test_a_csv_export_imported_back_keeps_the_names_as_typed(evil_customers: Database, tmp_path: Path) -> None:
+def test_a_csv_export_imported_back_keeps_the_names_as_typed(
+    evil_customers: Database, tmp_path: Path
+) -> None:
     """The quote an export adds is the spreadsheet's text mark: reading the file back drops it, so an
     export → edit → import round trip does not grow a ' on every formula-like name."""
     write_sql(evil_customers, "UPDATE customers SET name = '''=x' WHERE customer_id = 3")  # typed '=x
@@ -123,5 +125,5 @@ def test_a_csv_export_imported_back_keeps_the_names_as_typed(evil_customers: Dat
 
 
 def test_a_persons_own_csv_with_the_text_mark_reads_as_what_they_meant() -> None:
-    table = importer.read("id,name\n1,'+86 138 0000\n2,'plain\n".encode(), "c.csv")
+    table = importer.read(b"id,name\n1,'+86 138 0000\n2,'plain\n", "c.csv")
     assert table.preview()["name"].tolist() == ["+86 138 0000", "'plain"]
