@@ -3,7 +3,8 @@
 Streamlit's upload endpoint checks only the server-wide ``server.maxUploadSize`` (in
 .streamlit/config.toml); a widget's ``max_upload_size`` is enforced by the browser alone. So the
 server-wide cap is the largest file any feature needs, and each widget states its own, smaller one.
-A test keeps config.toml equal to ``SERVER_MB``.
+A test keeps config.toml equal to ``SERVER_MB``. Who may upload at all, how large per role and how
+much per account: mktsales.upload_gate (in front of Streamlit when started by serve.py).
 """
 
 from __future__ import annotations
