@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 
 ## run: serve the app on http://localhost:$(PORT) (creates a demo database if none exists)
 run: $(VENV)/.installed
-	MKTSALES_DB=$(DB) $(PY) -m streamlit run app.py --server.address=$(HOST) --server.port=$(PORT) \
+	MKTSALES_DB=$(DB) $(PY) -m streamlit run serve.py --server.address=$(HOST) --server.port=$(PORT) \
 		--client.showErrorDetails=$(ERRORS) --browser.gatherUsageStats=false
 
 ## test: install what tests need and run every test, browser tests included

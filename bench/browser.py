@@ -1,8 +1,8 @@
 """The browser measurement: from opening the overview URL to every KPI tile showing its value.
 
-A real `streamlit run app.py` on the bench database and headless Debian Chromium driven by
-Playwright (tests/e2e does the same). The demo executive and the demo rep sign in once; their
-session cookies outlive the server. Then, on a freshly started server:
+A real `streamlit run serve.py` (app.py behind the upload gate) on the bench database and headless
+Debian Chromium driven by Playwright (tests/e2e does the same). The demo executive and the demo rep
+sign in once; their session cookies outlive the server. Then, on a freshly started server:
 
 - fresh server: the executive opens the overview as the server's first session (nothing imported
   or cached yet: the price of a restart, shown for information);
@@ -48,7 +48,7 @@ def free_port() -> int:
 
 
 def start_server(db: Path, port: int, *, wait: float = 60, **env: str) -> subprocess.Popen[bytes]:
-    """Start `streamlit run app.py` on ``db`` (``env`` added to the environment) and wait up to
+    """Start `streamlit run serve.py` on ``db`` (``env`` added to the environment) and wait up to
     ``wait`` seconds until it answers its health check. The browser tests use it too."""
     process = subprocess.Popen(
         [
@@ -56,7 +56,7 @@ def start_server(db: Path, port: int, *, wait: float = 60, **env: str) -> subpro
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            "serve.py",
             "--server.headless=true",
             f"--server.port={port}",
             "--server.address=127.0.0.1",
@@ -81,7 +81,7 @@ def start_server(db: Path, port: int, *, wait: float = 60, **env: str) -> subpro
 
 @contextlib.contextmanager
 def serving(db: Path, today: str) -> Iterator[str]:
-    """`streamlit run app.py` on ``db``, "today" fixed; yields its URL, stops it by PID after."""
+    """`streamlit run serve.py` on ``db``, "today" fixed; yields its URL, stops it by PID after."""
     port = free_port()
     process = start_server(db, port, wait=120, MKTSALES_TODAY=today, MKTSALES_REFRESH_SECONDS="0")
     try:

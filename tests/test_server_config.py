@@ -60,3 +60,15 @@ def test_make_run_serves_the_network_and_tracebacks_only_when_asked() -> None:
     command = _make_run("HOST=0.0.0.0", "ERRORS=full")
     assert "--server.address=0.0.0.0" in command
     assert "--client.showErrorDetails=full" in command
+
+
+def test_make_run_serves_the_app_behind_the_upload_gate() -> None:
+    """`streamlit run app.py` would serve it without the gate (docs/security-notes/uploads.md)."""
+    assert "streamlit run serve.py " in _make_run()
+    tree = ast.parse((ROOT / "serve.py").read_text(encoding="utf-8"))
+    apps = [n.value for n in tree.body if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ["app"]]
+    assert len(apps) == 1 and ast.unparse(apps[0]) == "st.App('app.py', middleware=[Middleware(UploadGate)])"
+
+
+def test_streamlits_xsrf_check_stays_on() -> None:
+    assert CONFIG["server"].get("enableXsrfProtection", True) is True  # Streamlit's default: on

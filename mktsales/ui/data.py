@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, backup_spool, board, config, entries, funnel, kpis, reference
+from mktsales import accounts, backup_spool, board, config, entries, funnel, kpis, reference, upload_gate
 from mktsales.access import User
 from mktsales.db import Database, DatabaseDamaged, DatabaseError, is_damage
 from mktsales.i18n import t
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _close(db: Database) -> None:
+    upload_gate.detach(db)
     db.close()
 
 
@@ -42,6 +43,7 @@ def database(path: str) -> Database:
         demo.add_campaigns(db)
     demo.add_missing_features(db)  # a demo built before the board or promotions landed
     backup_spool.serve(db)  # answer `python -m mktsales backup` while the app holds the file
+    upload_gate.attach(db)  # uploads are allowed to the sessions this database knows (serve.py)
     return db
 
 

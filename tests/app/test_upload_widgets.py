@@ -1,5 +1,5 @@
 """File widgets only for signed-in users whose role may upload (issue 23). These pin what was
-already so; what a signed-out session can still PUT is in tests/e2e/test_uploads_server.py."""
+already so; that a signed-out session cannot PUT a file at all is in tests/e2e/test_uploads_server.py."""
 
 from __future__ import annotations
 
