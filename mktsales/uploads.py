@@ -9,10 +9,10 @@ much per account: mktsales.upload_gate (in front of Streamlit when started by se
 
 from __future__ import annotations
 
-from mktsales import photos
+from mktsales import import_files, photos
 
 MB = 1024 * 1024
-IMPORT_MB = 50  # a CSV or Excel file on the import page (Excel's 1,048,575 rows fit well within)
+IMPORT_MB = import_files.MAX_FILE_MB  # a CSV or Excel file on the import page (the importer's own limit)
 PHOTO_MB = photos.MAX_PHOTO_BYTES // MB  # one photo on the board or in an execution report
 SERVER_MB = max(IMPORT_MB, PHOTO_MB)  # = server.maxUploadSize in .streamlit/config.toml
 
