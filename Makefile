@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= data/mktsales.duckdb
 PORT   ?= 8501
 # Only this machine by default; HOST=0.0.0.0 serves the network (behind an HTTPS proxy only:
-# docs/security-notes/server.md). ERRORS=full shows Python tracebacks in the page (development).
+# docs/security/server.md). ERRORS=full shows Python tracebacks in the page (development).
 HOST   ?= 127.0.0.1
 ERRORS ?= none
 

@@ -2,7 +2,7 @@
 
 app.py is the app; this file puts the upload gate in front of Streamlit's upload endpoint, so that
 only signed-in users whose role has a file widget can send files (issue 23,
-docs/security-notes/uploads.md). Streamlit runs it as an ASGI app (`app = st.App(...)`) and reads
+docs/security/uploads.md). Streamlit runs it as an ASGI app (`app = st.App(...)`) and reads
 .streamlit/config.toml from this directory, as it does for app.py.
 """
 

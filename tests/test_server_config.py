@@ -63,7 +63,7 @@ def test_make_run_serves_the_network_and_tracebacks_only_when_asked() -> None:
 
 
 def test_make_run_serves_the_app_behind_the_upload_gate() -> None:
-    """`streamlit run app.py` would serve it without the gate (docs/security-notes/uploads.md)."""
+    """`streamlit run app.py` would serve it without the gate (docs/security/uploads.md)."""
     assert "streamlit run serve.py " in _make_run()
     tree = ast.parse((ROOT / "serve.py").read_text(encoding="utf-8"))
     apps = [n.value for n in tree.body if isinstance(n, ast.Assign) and [t.id for t in n.targets] == ["app"]]
