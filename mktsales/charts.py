@@ -32,6 +32,16 @@ def _themed(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+_PLAIN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _plain(text: Any) -> Any:
+    """A name from the data as Plotly text that reads as typed: Plotly.js draws a small HTML subset
+    (<a href>, <b>, <br>, <span style>, ...) in labels, bar and hover text and shows entities as
+    their character. Only for data: the app's own strings and templates keep their markup."""
+    return text.translate(_PLAIN) if isinstance(text, str) else text
+
+
 def funnel(stages: list[dict[str, Any]], lang: str, title: str | None = None) -> go.Figure:
     """The dual-track funnel: one bar per stage on a log scale, coloured by owning track, with the
     conversion from the stage before and the MQL → SAL handoff marked."""
@@ -202,9 +212,10 @@ def breakdown_rates(
     colours = [OTHER_COLOUR] * len(rows)
     if len(valued) > 1:
         colours[valued[0]], colours[valued[-1]] = BEST_COLOUR, WORST_COLOUR
+    names = [_plain(r[0]) for r in rows]
     fig = go.Figure()
     fig.add_bar(
-        y=[r[0] for r in rows],
+        y=names,
         x=[None if i not in valued else r[1] for i, r in enumerate(rows)],
         orientation="h",
         marker_color=colours,
@@ -215,7 +226,7 @@ def breakdown_rates(
         customdata=[r[3] for r in rows],
         hovertemplate="%{y}: %{text}<extra></extra>",
     )
-    fig.update_yaxes(categoryorder="array", categoryarray=[r[0] for r in rows][::-1], automargin=True)
+    fig.update_yaxes(categoryorder="array", categoryarray=names[::-1], automargin=True)
     fig.update_xaxes(tickformat=".0%", rangemode="tozero")
     fig.update_layout(showlegend=False, bargap=0.25)
     return _themed(fig, title, height=90 + 30 * max(len(rows), 2))
@@ -231,6 +242,7 @@ TIME_STEPS: tuple[tuple[str, str], ...] = (
 
 def time_in_stage(labels: list[str], frame: pd.DataFrame, lang: str) -> go.Figure:
     """Median days in each stage per group, stacked left to right in funnel order."""
+    labels = [_plain(label) for label in labels]
     fig = go.Figure()
     totals = frame[[step for step, _ in TIME_STEPS]].fillna(0).sum(axis=1)
     readable = 0.06 * float(totals.max() or 1)  # a shorter segment has no room for its label
@@ -312,7 +324,7 @@ def response_by_region(frame: pd.DataFrame, lang: str) -> go.Figure:
     for direction in ("field", "plan"):
         rows = frame.loc[frame["direction"] == direction]
         fig.add_bar(
-            y=rows[f"name_{lang}"],
+            y=[_plain(name) for name in rows[f"name_{lang}"]],
             x=rows["median_hours"],
             orientation="h",
             name=t(f"chart.board.answered_by.{direction}", lang),
@@ -326,7 +338,9 @@ def response_by_region(frame: pd.DataFrame, lang: str) -> go.Figure:
             + t("boardpage.within_target", lang)
             + " %{customdata}<extra></extra>",
         )
-    fig.update_yaxes(categoryorder="array", categoryarray=list(order.index), automargin=True)
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=[_plain(name) for name in order.index], automargin=True
+    )
     fig.update_xaxes(rangemode="tozero", ticksuffix=" h")
     n = max(len(order), 2)
     height = 150 + 40 * n
@@ -370,7 +384,7 @@ def field_volume(frame: pd.DataFrame, lang: str) -> go.Figure:
         go.Heatmap(
             z=cube.values,
             x=[t(f"post_category.{c}", lang) for c in categories],
-            y=regions,
+            y=[_plain(region) for region in regions],
             colorscale="Blues",
             text=cube.values,
             texttemplate="%{text}",
@@ -419,7 +433,7 @@ def promotion_timeline(frame: pd.DataFrame, lang: str, today: Any) -> go.Figure:
         starts = pd.to_datetime([r[2] for r in chosen])
         ends = pd.to_datetime([r[3] for r in chosen]) + pd.Timedelta(days=1)  # the last day is included
         fig.add_bar(
-            y=[r[0] for r in chosen],
+            y=[_plain(r[0]) for r in chosen],
             x=(ends - starts).total_seconds() * 1000,
             base=starts,
             orientation="h",
@@ -427,16 +441,18 @@ def promotion_timeline(frame: pd.DataFrame, lang: str, today: Any) -> go.Figure:
             marker_color=colour,
             marker_line_width=0,
             opacity=0.85,
-            text=[r[4] for r in chosen],
+            text=[_plain(r[4]) for r in chosen],
             textposition="inside",
             insidetextanchor="start",
             textfont={"size": 11, "color": "white"},
-            customdata=[[r[4], f"{pd.Timestamp(r[2]):%m-%d}", f"{pd.Timestamp(r[3]):%m-%d}"] for r in chosen],
+            customdata=[
+                [_plain(r[4]), f"{pd.Timestamp(r[2]):%m-%d}", f"{pd.Timestamp(r[3]):%m-%d}"] for r in chosen
+            ],
             hovertemplate="%{y} · %{customdata[0]}<br>%{customdata[1]} – %{customdata[2]}<extra></extra>",
         )
     fig.add_vline(x=pd.Timestamp(today), line={"color": "#0F172A", "width": 1, "dash": "dot"})
     regions = sorted(order)  # a region's extra rows (华东 ②) sort right after it
-    fig.update_yaxes(categoryorder="array", categoryarray=regions[::-1], automargin=True)
+    fig.update_yaxes(categoryorder="array", categoryarray=[_plain(r) for r in regions[::-1]], automargin=True)
     fig.update_xaxes(type="date", tickformat="%m-%d")
     height = 170 + 34 * max(len(regions), 2)
     fig.update_layout(barmode="overlay", bargap=0.35)
