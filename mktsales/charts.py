@@ -500,7 +500,14 @@ def promotion_effect(result: dict[str, Any], lang: str) -> go.Figure:
         tickvals=ticks, ticktext=[i18n.money(v, lang) for v in ticks], range=[0, max(ticks[-1], top) * 1.05]
     )
     fig.update_xaxes(tickformat="%m-%d")
-    return _legend_below(_themed(fig, t("chart.promo.effect", lang), height=340), height=340, bottom=80)
+    # the title names what is drawn: a limited user's own regions, or the promoted regions alone
+    # when there is no "expected" line to compare with
+    expected = bool(len(series)) and bool((series["group"] == "expected").any())
+    if "partial_scope" in (result.get("notes") or []):
+        title = "chart.promo.effect_yours"
+    else:
+        title = "chart.promo.effect" if expected else "chart.promo.effect_alone"
+    return _legend_below(_themed(fig, t(title, lang), height=340), height=340, bottom=80)
 
 
 def execution_by_region(summary: pd.DataFrame, lang: str) -> go.Figure:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import pytest
 
 from mktsales import charts
 
@@ -126,3 +127,24 @@ def test_promotion_timeline_escapes_region_names_and_titles() -> None:
     assert [row[0] for row in bar.customdata] == [ESCAPED, "乙"]
     assert "<br>" in bar.hovertemplate  # the app's line break stays one
     assert_nothing_live(fig)
+
+
+def _effect(groups: tuple[str, ...], notes: list[str]) -> dict:
+    days = ("2026-03-01", "2026-03-02")
+    series = [{"day": d, "group": g, "revenue": 10.0, "orders": 1.0} for g in groups for d in days]
+    return {"series": series, "window": {"start": days[1], "end": days[1]}, "notes": notes}
+
+
+@pytest.mark.parametrize(
+    ("groups", "notes", "zh", "en"),
+    [
+        (("treated", "control", "expected"), [], "促销区域的销售额与无促销时的预期", "expected without"),
+        (("treated",), ["no_control"], "促销区域的销售额（绿色为促销期）", "Sales in the promoted regions ("),
+        (("treated",), ["partial_scope"], "您负责区域的销售额（绿色为促销期）", "Sales in your regions"),
+    ],
+)
+def test_the_effect_charts_title_names_the_lines_it_draws(groups, notes, zh, en) -> None:
+    """A region-limited user's chart has their regions' line only: its title must not promise an
+    'expected' line (issue 23: the title read 'vs expected' over a single line)."""
+    assert charts.promotion_effect(_effect(groups, notes), "zh").layout.title.text == zh
+    assert en in charts.promotion_effect(_effect(groups, notes), "en").layout.title.text
