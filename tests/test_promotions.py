@@ -63,8 +63,8 @@ ACCOUNTS = (
 )
 
 
-@pytest.fixture
-def db(tiny: Database) -> Database:
+def with_accounts(tiny: Database) -> Database:
+    """The tiny fixture with its promotions and one account per row of ACCOUNTS."""
     load_promotions(tiny)
     for name, role, regions, person in ACCOUNTS:
         accounts.create_user(
@@ -78,6 +78,11 @@ def db(tiny: Database) -> Database:
             person_id=person,
         )
     return tiny
+
+
+@pytest.fixture
+def db(tiny: Database) -> Database:
+    return with_accounts(tiny)
 
 
 def user(db: Database, name: str) -> User:

@@ -21,39 +21,20 @@ from typing import Any
 import pytest
 
 from mktsales import accounts, board, promotions
-from mktsales.access import User
 from mktsales.board import BoardInvalid
 from mktsales.cli import main
 from mktsales.db import Database
 from mktsales.promotions import PromotionRefused
 from mktsales.scope import Scope
 from tests.conftest import MARCH, TESTER, load_tiny
-from tests.test_promotions import ACCOUNTS, NOW, load_promotions, ready_promotion
+from tests.test_promotions import NOW, load_promotions, ready_promotion, user, with_accounts
 
 NORTH, EAST, SOUTH = 1, 2, 3
 
 
 @pytest.fixture
 def db(tiny: Database) -> Database:
-    load_promotions(tiny)
-    for name, role, regions, person in ACCOUNTS:
-        accounts.create_user(
-            tiny,
-            TESTER,
-            name,
-            name.upper(),
-            role,
-            regions=regions,
-            all_regions=name == "mh",
-            person_id=person,
-        )
-    return tiny
-
-
-def user(db: Database, name: str) -> User:
-    found = accounts.find_user(db, name)
-    assert found is not None
-    return found
+    return with_accounts(tiny)
 
 
 def reports_of(db: Database, promotion_id: int, regions: list[int]) -> list[tuple]:
