@@ -1,7 +1,7 @@
 """Who may see and do what: the one table of roles and permissions, and the signed-in user.
 
-The README's permission table is checked against ``PERMISSIONS`` by a test, so the two cannot
-drift. Regions are the second axis: executives and admins see every region, everyone else sees
+The permission table in docs/roles.md is checked against ``PERMISSIONS`` by a test, so the two
+cannot drift. Regions are the second axis: executives and admins see every region, everyone else sees
 the regions on their account (a national head can be given all regions explicitly). Both axes
 are enforced on the server: pages not allowed are not listed and refuse to run, and every query
 takes a Scope built from the user's regions.

@@ -1,4 +1,4 @@
-"""KPI definitions of shared/KPIS.md: named SQL, bound to a Scope, returned as small frames/dicts."""
+"""KPI definitions of docs/kpis.md: named SQL, bound to a Scope, returned as small frames/dicts."""
 
 from __future__ import annotations
 

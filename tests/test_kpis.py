@@ -1,4 +1,4 @@
-"""Every KPI of shared/KPIS.md on the tiny fixture; expected numbers worked out by hand."""
+"""Every KPI of docs/kpis.md on the tiny fixture; expected numbers worked out by hand."""
 
 from __future__ import annotations
 

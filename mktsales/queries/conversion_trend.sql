@@ -3,7 +3,7 @@
 -- (ratios NULL). Each event is counted in the month it happened, within the window:
 -- leads created, MQLs qualified, SALs accepted, MQLs rejected, opportunities opened, deals won
 -- and lost. mql_rate = mql / leads, sal_rate = sal / mql, opportunity_rate = opportunity / sal,
--- win_rate = won / (won + lost) as in shared/KPIS.md.
+-- win_rate = won / (won + lost) as in docs/kpis.md.
 -- Parameters: $start, $end (DATE), $regions, $categories (INTEGER[] or NULL = all).
 WITH
 months AS (

@@ -1,4 +1,4 @@
--- Every KPI of shared/KPIS.md for the period [$start, $end), one row per region in scope plus a
+-- Every KPI of docs/kpis.md for the period [$start, $end), one row per region in scope plus a
 -- total row (region_id 0), from GROUP BY ROLLUP so that totals are computed over exactly the
 -- same rows as the regions (medians and weighted means included, never summed afterwards).
 -- Parameters: $start, $end (DATE), $regions, $categories (INTEGER[] or NULL = all).

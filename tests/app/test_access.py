@@ -14,7 +14,7 @@ from mktsales.ui.nav import PAGES
 from tests.app.conftest import ROOT, app_db, open_app, page_path, signed_in
 from tests.conftest import FIXTURES, write_sql
 
-# Which pages each role opens: the README's table, written out by hand.
+# Which pages each role opens: the table of docs/roles.md, written out by hand.
 EXPECTED_PAGES = {
     "boss": ["overview", "funnel", "board", "promotions", "definitions", "account"],
     "admin": [
