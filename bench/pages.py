@@ -37,7 +37,7 @@ class Ctx:
 
     @property
     def as_of(self) -> dt.datetime:
-        return self.now.replace(second=0)  # as pages/funnel.py: to the minute
+        return self.now.replace(second=0)  # as app_pages/funnel.py: to the minute
 
 
 def _overview(ctx: Ctx, version: int, scope: Scope, user: User) -> Any:

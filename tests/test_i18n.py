@@ -24,7 +24,7 @@ def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
 
 
 def test_every_literal_key_in_the_code_exists() -> None:
-    sources = [*ROOT.glob("mktsales/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
+    sources = [*ROOT.glob("mktsales/**/*.py"), *ROOT.glob("app_pages/*.py"), ROOT / "app.py"]
     used = {
         key
         for path in sources

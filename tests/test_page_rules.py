@@ -1,11 +1,59 @@
-"""Small rules of the pages: the promotions timeline gives overlapping promotions a row each; the
-board's cached "now"."""
+"""Small rules of the pages: where they live and what they may import; the promotions timeline
+gives overlapping promotions a row each; the board's cached "now"."""
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pandas as pd
 
 from mktsales import charts
+from mktsales.ui.nav import PAGES
+
+ROOT = Path(__file__).parent.parent
+APP_SOURCES = [
+    ROOT / "app.py",
+    ROOT / "serve.py",
+    *ROOT.glob("app_pages/*.py"),
+    *ROOT.glob("mktsales/**/*.py"),
+]
+RUNTIME = re.compile(r"streamlit\.runtime|\bst\.runtime\b|from\s+streamlit\s+import\s+(\([^)]*)?\bruntime\b")
+
+
+def test_no_folder_named_pages_beside_the_app() -> None:
+    # Streamlit auto-discovers a folder named pages/ and runs the first session after a start in its
+    # legacy mode; the page scripts live in app_pages/ and st.navigation alone opens them
+    assert not (ROOT / "pages").exists()
+    assert sorted(p.path for p in PAGES) == sorted(f"app_pages/{f.name}" for f in ROOT.glob("app_pages/*.py"))
+
+
+def test_no_code_imports_streamlits_private_runtime() -> None:
+    assert len(APP_SOURCES) > 20  # the globs found the package and the pages
+    offenders = [
+        str(f.relative_to(ROOT)) for f in APP_SOURCES if RUNTIME.search(f.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_runtime_scan_catches_each_form_of_the_import() -> None:
+    for line in [
+        "from streamlit.runtime.pages_manager import PagesManager",
+        "import streamlit.runtime",
+        "from streamlit import runtime",
+        "from streamlit import (\n    config,\n    runtime,\n)",
+        "st.runtime.exists()",
+    ]:
+        assert RUNTIME.search(line), line
+    assert not RUNTIME.search("import streamlit as st\nfrom streamlit.testing.v1 import AppTest")
+
+
+def test_every_page_calls_its_guard_before_anything_else_is_drawn() -> None:
+    for spec in PAGES:
+        text = (ROOT / spec.path).read_text(encoding="utf-8")
+        first_st = re.search(r"^\s*(?!import|from)[^#\n]*\bst\.(?!session_state)", text, re.M)
+        guard = re.search(rf"nav\.guard\(\"{spec.key}\", lang\)", text)
+        assert guard, spec.path
+        assert first_st is None or first_st.start() > guard.start(), spec.path
 
 
 def test_overlapping_promotions_in_a_region_get_their_own_rows() -> None:

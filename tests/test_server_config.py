@@ -24,7 +24,7 @@ def test_the_server_wide_upload_cap_is_the_largest_file_a_feature_takes() -> Non
 
 def _file_uploader_calls() -> list[tuple[str, set[str]]]:
     found = []
-    for path in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("mktsales/**/*.py")]:
+    for path in [ROOT / "app.py", *ROOT.glob("app_pages/*.py"), *ROOT.glob("mktsales/**/*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "file_uploader":
                 found.append((f"{path.relative_to(ROOT)}:{node.lineno}", {k.arg for k in node.keywords}))

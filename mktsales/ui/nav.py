@@ -1,18 +1,18 @@
 """The page registry and the guard every page calls first.
 
-With a folder named pages/ beside st.navigation, the first session after a server start can be
-offered every page's script by Streamlit's old auto-discovery. A page therefore runs only when
-app.py's navigation chose it in this same script run (ENGINEERING-NOTES: guard each page).
+The page scripts live in app_pages/, not pages/: Streamlit would auto-discover a folder named
+pages/ and run the first session after a server start in its legacy mode. A page still runs only
+when app.py's navigation chose it in this same script run and the user's role may open it, so a
+page script started any other way draws nothing (ENGINEERING-NOTES: guard each page).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from mktsales.access import User
 from mktsales.config import ROOT
@@ -32,16 +32,16 @@ class PageSpec:
 
 # In sidebar order. A user's landing page is the first one their role may open.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "pages/overview.py", ":material/dashboard:"),
-    PageSpec("funnel", "pages/funnel.py", ":material/filter_alt:"),
-    PageSpec("entry", "pages/entry.py", ":material/edit_note:"),
-    PageSpec("board", "pages/board.py", ":material/forum:"),
-    PageSpec("promotions", "pages/promotions.py", ":material/sell:"),
-    PageSpec("definitions", "pages/definitions.py", ":material/menu_book:"),
-    PageSpec("users", "pages/users.py", ":material/manage_accounts:"),
-    PageSpec("audit", "pages/audit.py", ":material/history:"),
-    PageSpec("data", "pages/data.py", ":material/database:"),
-    PageSpec("account", "pages/account.py", ":material/person:"),
+    PageSpec("overview", "app_pages/overview.py", ":material/dashboard:"),
+    PageSpec("funnel", "app_pages/funnel.py", ":material/filter_alt:"),
+    PageSpec("entry", "app_pages/entry.py", ":material/edit_note:"),
+    PageSpec("board", "app_pages/board.py", ":material/forum:"),
+    PageSpec("promotions", "app_pages/promotions.py", ":material/sell:"),
+    PageSpec("definitions", "app_pages/definitions.py", ":material/menu_book:"),
+    PageSpec("users", "app_pages/users.py", ":material/manage_accounts:"),
+    PageSpec("audit", "app_pages/audit.py", ":material/history:"),
+    PageSpec("data", "app_pages/data.py", ":material/database:"),
+    PageSpec("account", "app_pages/account.py", ":material/person:"),
 )
 
 
@@ -102,10 +102,7 @@ def navigation(
                 _to_landing(landing), title=pages[0].title, url_path="home", default=True, visibility="hidden"
             )
             pages.append(step)
-    legacy = bool(PagesManager.uses_pages_directory)
     page = st.navigation(pages, position="sidebar" if user is not None else "hidden")
-    if legacy:
-        _leave_legacy_mode()
     if page is step:
         step.run()  # on to the landing page, before anything is drawn or checked
     return page
@@ -131,19 +128,6 @@ def _to_landing(landing: PageSpec) -> Callable[[], None]:
     return to_landing
 
 
-def _leave_legacy_mode() -> NoReturn:
-    """Rerun at once in st.navigation mode.
-
-    With a folder named pages/, Streamlit runs the first session after a start in its legacy
-    mode. There, widget ids differ from every later run, so the user's first click reached no
-    widget and reset it (seen: the language switch fell back to None). A deep link such as
-    /definitions is worse: Streamlit runs the page file itself without app.py, and every later
-    session stays in legacy mode. Clearing the flag is what st.navigation itself does.
-    """
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
-
 def mark_chosen(page: Any, user: User | None) -> None:
     """Called by app.py just before it runs the page navigation chose."""
     mine = allowed(user)
@@ -157,8 +141,6 @@ def guard(key: str, lang: str) -> User:
     user = st.session_state.get("user")
     if chosen and user is not None and user.can(f"page.{key}"):
         return user
-    if PagesManager.uses_pages_directory:  # Streamlit ran this file itself, skipping app.py
-        _leave_legacy_mode()
     st.warning(t("nav.guard", lang))
     st.stop()
 

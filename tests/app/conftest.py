@@ -56,7 +56,7 @@ def app_env(accounts_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     st.cache_resource.clear()  # closes the connection and releases the file
 
 
-ENTRY = Path(__file__).parent / "entry.py"  # runs app.py; see its docstring for why
+ENTRY = ROOT / "app.py"  # the whole app, as the server runs it
 
 
 def app_db() -> Database:

@@ -11,7 +11,7 @@ from mktsales import display
 from mktsales.accounts import find_user
 from mktsales.ui import nav
 from mktsales.ui.nav import PAGES
-from tests.app.conftest import ROOT, app_db, open_app, page_path, signed_in
+from tests.app.conftest import ENTRY, ROOT, app_db, open_app, page_path, signed_in
 from tests.conftest import FIXTURES, write_sql
 
 # Which pages each role opens: the table of docs/roles.md, written out by hand.
@@ -77,7 +77,7 @@ def test_a_rep_lands_on_quick_entry_and_sees_no_dashboard(app_env: Path) -> None
 
 
 def test_first_session_after_start_for_a_rep_refuses_the_overview(app_env: Path) -> None:
-    """Running app.py itself is what the first session after a server start does (pages/ mode)."""
+    """The first session after a server start runs app.py like every later one (no pages/ folder)."""
     at = open_app("rep", ROOT / "app.py")
     assert not at.exception and not at.metric
     assert [t.value for t in at.title] == ["快速录入"]
@@ -162,7 +162,7 @@ def test_the_region_filter_offers_only_the_users_regions(app_env: Path) -> None:
 
 
 def test_a_forged_link_region_is_refused_and_left_out(app_env: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "tests/app/entry.py"), default_timeout=60)
+    at = AppTest.from_file(str(ENTRY), default_timeout=60)
     at.query_params["region"] = ["south", "north"]
     signed_in(at, "duo")
     assert at.warning and "south" in at.warning[0].value

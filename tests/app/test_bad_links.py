@@ -25,7 +25,7 @@ def _open(page: str | None, params: dict[str, str]) -> AppTest:
     if page is not None:  # the link's parameters again, for the page switched to
         for name, value in params.items():
             at.query_params[name] = value
-        at.switch_page(page_path(f"pages/{page}.py")).run()
+        at.switch_page(page_path(f"app_pages/{page}.py")).run()
     return at
 
 

@@ -22,7 +22,7 @@ def board_page(username: str, lang: str = "zh") -> AppTest:
     at = open_app(username)
     if lang == "en":
         at.segmented_control(key="lang").set_value("en").run()
-    at.switch_page(page_path("pages/board.py")).run()
+    at.switch_page(page_path("app_pages/board.py")).run()
     assert not at.exception
     return at
 

@@ -46,7 +46,7 @@ def test_a_block_that_fails_its_checksum_on_a_page_tells_the_user(app_env: Path,
     at = open_app("boss")
     assert not at.exception
     assert DAMAGED_ZH in _errors(at)
-    at.switch_page(page_path("pages/board.py")).run()
+    at.switch_page(page_path("app_pages/board.py")).run()
     assert not at.exception
     assert DAMAGED_ZH in _errors(at)
 

@@ -69,13 +69,13 @@ FUNNEL_TABLES = ("steps", "handoff", "waiting", "rejections", "by-region", "time
 
 
 def test_every_table_of_the_overview_and_the_funnel_has_its_downloads(app_env: Path) -> None:
-    assert keys(page("boss", "pages/overview.py")) == both("overview.regions")
-    at = page("boss", "pages/funnel.py")
+    assert keys(page("boss", "app_pages/overview.py")) == both("overview.regions")
+    at = page("boss", "app_pages/funnel.py")
     assert keys(at) == both(*(f"funnel.{t}" for t in FUNNEL_TABLES))
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels[:2] == ["下载 CSV", "下载 Excel"]
     # the handoff by region needs two regions or more: a head of the east alone has no such table
-    at = page("mkthead", "pages/funnel.py")
+    at = page("mkthead", "app_pages/funnel.py")
     assert keys(at) == both(*(f"funnel.{t}" for t in FUNNEL_TABLES if t != "handoff"))
 
 
@@ -90,17 +90,19 @@ def test_every_table_of_the_board_has_its_downloads(app_env: Path) -> None:
         db, head, key="p1", direction="plan", category="targets", title="四月目标", body="四月目标。",
         regions=[2], needs_ack=True, now=dt.datetime(2026, 3, 30, 10),
     )  # fmt: skip
-    assert keys(page("boss", "pages/board.py", ("board.view.zh", "metrics"))) == both(
+    assert keys(page("boss", "app_pages/board.py", ("board.view.zh", "metrics"))) == both(
         "board.response-by-category"
     )
     # heads and admins also see (and download) the response targets
-    assert keys(page("mkthead", "pages/board.py", ("board.view.zh", "metrics"))) == both(
+    assert keys(page("mkthead", "app_pages/board.py", ("board.view.zh", "metrics"))) == both(
         "board.response-by-category", "board.response-targets"
     )
-    assert keys(page("boss", "pages/board.py", ("board.view.zh", "competitors"))) == both("board.competitors")
+    assert keys(page("boss", "app_pages/board.py", ("board.view.zh", "competitors"))) == both(
+        "board.competitors"
+    )
     at = open_app("boss")
     at.session_state[board_view.OPEN_KEY] = plan.post_id  # the plan opened in full
-    at.switch_page(page_path("pages/board.py")).run()
+    at.switch_page(page_path("app_pages/board.py")).run()
     assert not at.exception
     assert keys(at) == both(f"board.post{plan.post_id}-acks")
 
@@ -116,37 +118,39 @@ def report_deviation() -> None:
 
 def test_every_table_of_the_promotions_page_has_its_downloads(app_env: Path) -> None:
     report_deviation()
-    assert keys(page("boss", "pages/promotions.py", ("promo.view.zh", "effects"))) == both("promo.effects")
-    assert keys(page("boss", "pages/promotions.py", ("promo.view.zh", "execution"))) == both(
+    assert keys(page("boss", "app_pages/promotions.py", ("promo.view.zh", "effects"))) == both(
+        "promo.effects"
+    )
+    assert keys(page("boss", "app_pages/promotions.py", ("promo.view.zh", "execution"))) == both(
         "promo.deviations"
     )
     at = open_app("boss")
     at.session_state[promotion_view.OPEN_KEY] = 3  # promotion 3 in full
-    at.switch_page(page_path("pages/promotions.py")).run()
+    at.switch_page(page_path("app_pages/promotions.py")).run()
     assert not at.exception
     assert keys(at) == both("promo.3-consultation", "promo.3-reports")  # one promotion in full
 
 
 def test_the_admin_pages_have_their_downloads(app_env: Path) -> None:
-    assert keys(page("admin", "pages/users.py")) == both("users")
-    assert keys(page("admin", "pages/audit.py")) == both("audit")
+    assert keys(page("admin", "app_pages/users.py")) == both("users")
+    assert keys(page("admin", "app_pages/audit.py")) == both("audit")
 
 
 def test_without_the_export_permission_there_are_no_buttons(
     app_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(access.PERMISSIONS, "data.export", frozenset({"admin"}))
-    at = page("boss", "pages/funnel.py")
+    at = page("boss", "app_pages/funnel.py")
     assert not at.get("download_button") and len(at.dataframe) == 7  # the tables are still there
-    assert not page("boss", "pages/overview.py").get("download_button")
-    assert keys(page("admin", "pages/users.py")) == both("users")
+    assert not page("boss", "app_pages/overview.py").get("download_button")
+    assert keys(page("admin", "app_pages/users.py")) == both("users")
 
 
 # -- what the files hold ------------------------------------------------------------------------
 def test_the_region_table_of_a_two_region_head_has_their_regions_and_the_total(
     app_env: Path, downloads: Downloads
 ) -> None:
-    page("duo", "pages/overview.py")
+    page("duo", "app_pages/overview.py")
     name, _ = downloads["overview.regions"]
     assert name == "mktsales-overview-regions-2026-03-01-2026-03-31-east-north"
     table = csv(downloads, "overview.regions")
@@ -165,7 +169,7 @@ def test_the_region_table_of_a_two_region_head_has_their_regions_and_the_total(
 def test_a_narrow_region_filter_narrows_the_download_and_names_the_region(
     app_env: Path, downloads: Downloads
 ) -> None:
-    at = page("boss", "pages/overview.py")
+    at = page("boss", "app_pages/overview.py")
     assert downloads["overview.regions"][0] == "mktsales-overview-regions-2026-03-01-2026-03-31"  # all
     assert len(csv(downloads, "overview.regions")) == 4  # north, east, south, total
     at.multiselect(key="region.zh").set_value(["east"]).run()
@@ -174,7 +178,7 @@ def test_a_narrow_region_filter_narrows_the_download_and_names_the_region(
     table = csv(downloads, "overview.regions")
     assert list(table["区域"]) == ["华东", "合计"] and list(table["收入"]) == [1000.0, 1000.0]
 
-    at.switch_page(page_path("pages/funnel.py")).run()
+    at.switch_page(page_path("app_pages/funnel.py")).run()
     assert not at.exception
     split = csv(downloads, "funnel.by-region")
     # East's March: leads 3, 4, 10 (all MQL), lead 4 accepted; lead 7's order paid 5 March
@@ -188,7 +192,7 @@ def test_the_funnel_downloads_hold_raw_numbers_and_every_lead_past_the_screen_ca
     app_env: Path, downloads: Downloads, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(funnel_view, "SHOWN", 2)
-    at = page("boss", "pages/funnel.py")
+    at = page("boss", "app_pages/funnel.py")
     split = csv(downloads, "funnel.by-region")
     assert list(split["区域"]) == ["华北", "华东", "华南", "合计"]
     assert list(split["线索"]) == [4, 3, 0, 7] and list(split["赢单"]) == [1, 0, 1, 2]
@@ -216,20 +220,20 @@ def test_the_board_and_promotion_downloads(app_env: Path, downloads: Downloads) 
         body="降价 15%。", competitor="康师傅", now=dt.datetime(2026, 3, 20, 9),
     )  # fmt: skip
     report_deviation()
-    page("boss", "pages/board.py", ("board.view.zh", "competitors"))
+    page("boss", "app_pages/board.py", ("board.view.zh", "competitors"))
     intel = csv(downloads, "board.competitors")
     assert intel[["竞品", "帖子数", "区域"]].values.tolist() == [["康师傅", 1, "华北"]]
     assert pd.Timestamp(intel["最近上报"].iloc[0]).replace(tzinfo=None) == pd.Timestamp("2026-03-20 09:00")
     assert downloads["board.competitors"][0] == "mktsales-board-competitors-2026-03-01-2026-03-31"
 
-    page("boss", "pages/promotions.py", ("promo.view.zh", "execution"))
+    page("boss", "app_pages/promotions.py", ("promo.view.zh", "execution"))
     deviations = csv(downloads, "promo.deviations")
     assert deviations[["促销", "区域"]].values.tolist() == [["华南饮料陈列", "华南"]]
     assert deviations["执行情况"].iloc[0].startswith("✗")
 
 
 def test_the_audit_download_keeps_secrets_masked(app_env: Path, downloads: Downloads) -> None:
-    page("admin", "pages/audit.py")
+    page("admin", "app_pages/audit.py")
     log = csv(downloads, "audit")
     # the six persona accounts were created with passwords today, inside the default last 7 days
     created = log[(log["对象"] == "users") & (log["操作"] == "create")]
@@ -245,7 +249,7 @@ def test_the_audit_download_keeps_secrets_masked(app_env: Path, downloads: Downl
 
 
 def test_the_users_download_has_no_password_hash_or_token(app_env: Path, downloads: Downloads) -> None:
-    page("admin", "pages/users.py")
+    page("admin", "app_pages/users.py")
     users = csv(downloads, "users")
     assert list(users.columns) == ["用户名", "姓名", "角色", "区域", "邮箱", "启用", "锁定至", "演示"]
     assert sorted(users["用户名"]) == ["admin", "boss", "duo", "mkt", "mkthead", "rep"]

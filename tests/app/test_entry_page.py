@@ -22,7 +22,7 @@ def entry_page(username: str = "rep", lang: str = "zh") -> AppTest:
     at = open_app(username)
     if lang == "en":
         at.segmented_control(key="lang").set_value("en").run()
-    at.switch_page(page_path("pages/entry.py")).run()
+    at.switch_page(page_path("app_pages/entry.py")).run()
     assert not at.exception
     return at
 

@@ -20,7 +20,7 @@ def funnel_page(username: str = "boss", lang: str = "zh") -> AppTest:
     at = open_app(username)
     if lang == "en":
         at.segmented_control(key="lang").set_value("en").run()
-    at.switch_page(page_path("pages/funnel.py")).run()
+    at.switch_page(page_path("app_pages/funnel.py")).run()
     assert not at.exception
     return at
 
@@ -164,7 +164,7 @@ def test_a_two_region_head_sees_only_their_regions_on_the_funnel(app_env: Path) 
 def test_a_rep_is_refused_the_funnel(app_env: Path) -> None:
     at = open_app("rep")
     with pytest.raises(ValueError):  # not registered for a rep: the file cannot even be chosen
-        at.switch_page(page_path("pages/funnel.py"))
+        at.switch_page(page_path("app_pages/funnel.py"))
 
 
 def test_the_cli_json_matches_the_page(app_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -132,8 +132,8 @@ def test_filters_are_kept_while_moving_between_pages(app: AppTest) -> None:
     from tests.app.conftest import page_path
 
     app.multiselect(key="region.zh").set_value(["east"]).run()
-    app.switch_page(page_path("pages/definitions.py")).run()
+    app.switch_page(page_path("app_pages/definitions.py")).run()
     assert app.multiselect(key="region.zh").value == ["east"]
-    app.switch_page(page_path("pages/overview.py")).run()
+    app.switch_page(page_path("app_pages/overview.py")).run()
     assert not app.exception
     assert tiles(app)["销售收入"][0] == "¥1,000"  # East's order 2 only

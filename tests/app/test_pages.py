@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent.parent.parent
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("page", [p.path for p in PAGES])
 def test_every_page_renders_in_both_languages(app_env: Path, page: str, lang: str) -> None:
-    app = open_app("duo" if page == "pages/entry.py" else "admin")  # quick entry is for sales only
+    app = open_app("duo" if page == "app_pages/entry.py" else "admin")  # quick entry is for sales only
     app.segmented_control(key="lang").set_value(lang).run()
     app.switch_page(page_path(page)).run()
     assert not app.exception
@@ -25,7 +25,7 @@ def test_every_page_renders_in_both_languages(app_env: Path, page: str, lang: st
 
 
 def test_definitions_page_lists_every_kpi_with_its_definition(app: AppTest) -> None:
-    app.switch_page(page_path("pages/definitions.py")).run()
+    app.switch_page(page_path("app_pages/definitions.py")).run()
     app.segmented_control(key="lang").set_value("en").run()
     text = " ".join(str(v) for table in app.table for v in table.value.to_numpy().ravel())
     assert "Won ÷ (won + lost) among opportunities closed in the period." in text
@@ -40,10 +40,8 @@ def test_a_page_run_outside_the_navigation_is_stopped(app_env: Path, page: str) 
     assert at.warning and "导航" in at.warning[0].value
 
 
-def test_first_session_after_start_runs_in_legacy_mode_and_still_shows_only_the_overview(
-    app_env: Path,
-) -> None:
-    """Running app.py itself is what the first session after a server start does (pages/ mode)."""
+def test_first_session_after_start_shows_only_the_overview(app_env: Path) -> None:
+    """The first session after a server start runs app.py like every later one (no pages/ folder)."""
     at = open_app("boss", ROOT / "app.py")
     assert not at.exception
     assert len(at.metric) == 13  # 11 KPI tiles + overdue answers and unacknowledged plans

@@ -18,7 +18,7 @@ def promotions_page(username: str, lang: str = "zh") -> AppTest:
     at = open_app(username)
     if lang == "en":
         at.segmented_control(key="lang").set_value("en").run()
-    at.switch_page(page_path("pages/promotions.py")).run()
+    at.switch_page(page_path("app_pages/promotions.py")).run()
     assert not at.exception
     return at
 

@@ -39,7 +39,7 @@ def opened(username: str, promotion_id: int, lang: str = "zh") -> AppTest:
     if lang == "en":
         at.segmented_control(key="lang").set_value("en").run()
     at.session_state[promotion_view.OPEN_KEY] = promotion_id
-    at.switch_page(page_path("pages/promotions.py")).run()
+    at.switch_page(page_path("app_pages/promotions.py")).run()
     assert not at.exception
     return at
 

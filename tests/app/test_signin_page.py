@@ -77,7 +77,7 @@ def test_the_client_address_reaches_the_audit_trail_and_its_page(
         ("anonymous", "sign_in_attempt", "203.0.113.7"),
         ("admin", "sign_in", "203.0.113.7"),
     ]
-    at.switch_page(page_path("pages/audit.py")).run()
+    at.switch_page(page_path("app_pages/audit.py")).run()
     assert not at.exception
     shown = at.dataframe[0].value
     assert list(shown.columns)[:4] == ["编号", "时间", "操作人", "来源地址"]

@@ -23,5 +23,5 @@ def test_the_sign_in_page_has_no_file_widget(app_env: Path) -> None:
 @pytest.mark.parametrize("page", ["board", "promotions"])
 def test_an_executive_who_may_upload_nothing_gets_no_file_widget(app_env: Path, page: str) -> None:
     at = open_app("boss")
-    at.switch_page(page_path(f"pages/{page}.py")).run()
+    at.switch_page(page_path(f"app_pages/{page}.py")).run()
     assert not at.exception and _uploaders(at) == 0

@@ -89,7 +89,7 @@ def seed() -> int:
 def test_a_post_its_reply_and_the_names_on_the_board_read_as_typed(app_env: Path) -> None:
     post_id = seed()
     at = open_app("duo")
-    at.switch_page(page_path("pages/board.py")).run()
+    at.switch_page(page_path("app_pages/board.py")).run()
     assert_shown_as_text(at, 3)  # the card's title and author, the sidebar's display name
     at.button(key=f"board.card.field.{post_id}").click().run()
     # title, author, customer and competitor, the reply's author, the sidebar
@@ -101,7 +101,7 @@ def test_a_post_its_reply_and_the_names_on_the_board_read_as_typed(app_env: Path
 def test_a_promotions_title_and_description_read_as_typed(app_env: Path) -> None:
     seed()
     at = open_app("duo")
-    at.switch_page(page_path("pages/promotions.py")).run()
+    at.switch_page(page_path("app_pages/promotions.py")).run()
     assert_shown_as_text(at, 2)  # the card's title, the sidebar
     at.button(key="promo.card.1").click().run()
     assert_shown_as_text(at, 3)  # the title, the facts table's description, the sidebar

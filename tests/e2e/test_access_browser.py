@@ -170,7 +170,7 @@ def test_a_wrong_password_and_an_unknown_user_fail_alike(shared_server: str, bro
     assert failed_sign_in(browser, shared_server, "nobody", "not-the-password") == wrong
 
 
-# -- the first session after a server start (Streamlit's legacy pages/ mode) ---------------------------
+# -- the first session after a server start -----------------------------------------------------------
 def test_the_first_session_after_start_refuses_the_rep_the_overview(
     accounts_template: Path, tmp_path: Path, browser
 ) -> None:

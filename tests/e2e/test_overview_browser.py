@@ -88,7 +88,7 @@ def test_the_overview_refreshes_itself_on_its_interval(server: str, browser) -> 
 
 def test_the_first_session_after_start_lists_only_the_app_pages(server: str, browser) -> None:
     page = open_overview(browser, server, DESKTOP)
-    # the executive's pages only: not users.py and audit.py, which are in pages/ too
+    # the executive's pages only: not users.py and audit.py, which are in app_pages/ too
     assert nav_links(page) == ["经营总览", "漏斗分析", "信息共享", "促销管理", "指标口径", "我的账户"]
 
 
@@ -106,7 +106,7 @@ def test_the_server_releases_the_database_when_it_stops(tiny_file: Path) -> None
 
 
 def test_a_deep_link_works_in_the_first_session_after_start(server: str, browser) -> None:
-    """Streamlit runs a deep-linked page file itself in its legacy pages/ mode; we must recover.
+    """A deep link opens its page in the server's very first session too (no legacy pages/ mode).
 
     Signed out, the link shows the sign-in form at the same address; signing in there opens the page.
     """
