@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mktsales import accounts, summaries, vocabulary
+from mktsales import accounts, config, summaries, vocabulary
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 
@@ -1485,6 +1485,25 @@ def accounts_added(db: Database) -> None:
         hook = getattr(module, "after_accounts", None)
         if hook is not None:
             hook(db)
+
+
+def upgrade(db: Database) -> None:
+    """The demo's own step when the app opens its database (ui/data.database), all in one place.
+
+    A build killed half way is cleared and started again; an empty file is given the demo, unless it
+    was made for a company's own data (``init``); a demo built by an older version gets what it
+    lacks: its accounts, its campaigns (migration 003), the feature modules' data (board, promotions).
+    """
+    if interrupted(db):
+        clear(db)
+    if db.is_empty() and not is_own(db):
+        build_demo(db, as_of=config.today())
+    elif is_demo(db) and not accounts.has_accounts(db):
+        accounts.add_demo_accounts(db)
+        accounts_added(db)
+    if lacks_campaigns(db):
+        add_campaigns(db)
+    add_missing_features(db)
 
 
 # -- helpers for the feature modules' demo data (EXTENSIONS) -------------------------------------------
