@@ -28,12 +28,10 @@ from mktsales import accounts, config, forms, photos, vocabulary
 from mktsales.access import HEADS, MARKETING, SALES, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
-from mktsales.forms import FormInvalid, Problem, Read, new_key, tx_read
+from mktsales.forms import FormInvalid, Problem, Read, tx_read
 from mktsales.i18n import t
 from mktsales.queries import sql
 from mktsales.scope import Scope, trend_scope
-
-__all__ = ["new_key"]  # the UI makes a form's idempotency key with board.new_key()
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
