@@ -24,45 +24,24 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from mktsales import accounts, config, forms, photos
+from mktsales import accounts, config, forms, photos, vocabulary
 from mktsales.access import HEADS, MARKETING, SALES, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
-from mktsales.entries import new_key
 from mktsales.forms import FormInvalid, Problem, Read, tx_read
 from mktsales.i18n import t
-from mktsales.kpis import trend_scope
 from mktsales.queries import sql
-from mktsales.scope import Scope
-
-__all__ = ["new_key"]  # the UI makes a form's idempotency key with board.new_key()
+from mktsales.scope import Scope, trend_scope
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-DIRECTIONS = ("field", "plan")
-FIELD_CATEGORIES: tuple[str, ...] = (
-    "shelf_display",
-    "stocking",
-    "pop_dm",
-    "online",
-    "terminal_sales",
-    "promotion_feedback",
-    "regional_sales",
-    "competitor",
-    "customer_feedback",
-)
-PLAN_CATEGORIES: tuple[str, ...] = (
-    "promotion_plan",
-    "event_schedule",
-    "ad_placement",
-    "gift_material",
-    "targets",
-    "brand_plan",
-)
-PRIORITIES = ("normal", "urgent")
-STATUSES = ("open", "overdue", "answered", "closed")
-OUTCOMES = ("acted", "no_action", "duplicate")
+DIRECTIONS = vocabulary.POST_DIRECTIONS
+FIELD_CATEGORIES = vocabulary.FIELD_CATEGORIES
+PLAN_CATEGORIES = vocabulary.PLAN_CATEGORIES
+PRIORITIES = vocabulary.POST_PRIORITIES
+STATUSES = vocabulary.POST_STATUSES
+OUTCOMES = vocabulary.POST_OUTCOMES
 DIMENSIONS = ("region", "category")
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = photos.MAX_PHOTO_BYTES
@@ -1011,7 +990,7 @@ def response_by(
 
 
 def response_trend(db: Database, scope: Scope, *, now: dt.datetime | None = None) -> pd.DataFrame:
-    """Per month of the trend window (kpis.trend_scope) and direction: posts, median_hours, within_target."""
+    """Per month of the trend window (scope.trend_scope) and direction: posts, median_hours, within_target."""
     return db.query(_with_facts("board_response_trend"), _facts_params(trend_scope(scope), _now(now)))
 
 

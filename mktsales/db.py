@@ -10,9 +10,11 @@ appended rows), so twenty writers do not pay twenty commits. If any of them fail
 rolled back and each write is run again in a transaction of its own, so one bad write never
 takes the others down and each caller gets its own result or error.
 
-Summary tables (mktsales/summaries.py) stay current in the same transaction: a write that
-maintains them itself says so (``maintained=True``); after any other write that touched a base
-table, its summaries are rebuilt before the commit.
+Derived tables stay current in the same transaction through hooks this module knows only as
+functions (the summary tables, mktsales/summaries.py, register theirs in mktsales/__init__.py):
+an open hook runs once the file is migrated, and a commit hook runs before each COMMIT with the
+tables written by the batch's writes that did not keep the derived tables current themselves (a
+write that does says so: ``maintained=True``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import errno
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -30,7 +31,6 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from mktsales import summaries
 from mktsales.audit import Actor, AuditMissing, Pending, Tx
 from mktsales.i18n import t
 
@@ -159,6 +159,22 @@ def _roll_back(cur: duckdb.DuckDBPyConnection, exc: BaseException, path: str) ->
 MAX_BATCH = 64  # writes committed together at most
 SYSTEM = Actor("system")
 
+# Hooks of tables derived from others (see the module's docstring), process-wide: every Database
+# runs them, whoever opened it. An open hook gets the migrated Database; a commit hook gets the
+# Database, the batch's Tx and the (non-empty) set of tables its unmaintained writes touched.
+OpenHook = Callable[["Database"], None]
+CommitHook = Callable[["Database", Tx, frozenset[str]], None]
+_open_hooks: list[OpenHook] = []
+_commit_hooks: list[CommitHook] = []
+
+
+def add_hooks(*, opened: OpenHook | None = None, before_commit: CommitHook | None = None) -> None:
+    """Register hooks for every Database (once each: registering the same function again is a no-op)."""
+    if opened is not None and opened not in _open_hooks:
+        _open_hooks.append(opened)
+    if before_commit is not None and before_commit not in _commit_hooks:
+        _commit_hooks.append(before_commit)
+
 
 class _Job:
     """One queued write and, once run, its result or error."""
@@ -202,12 +218,8 @@ class Database:
 
     def _prepare(self) -> None:
         self.migrate()
-        # False only for a schema older than migration 007 (a test that stops the migrations there)
-        self.summarised = bool(
-            self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lead_orders'")
-        )
-        if self.summarised and summaries.is_stale(self):  # upgraded by migration 007: fill them once
-            self.write(lambda tx: summaries.rebuild(tx), by=SYSTEM, data=False, maintained=True)
+        for hook in _open_hooks:
+            hook(self)
 
     # -- reading -----------------------------------------------------------------------------
     def query(self, sql: str, params: Params = None) -> pd.DataFrame:
@@ -248,8 +260,8 @@ class Database:
         ``work`` gets a Tx (the cursor plus ``audit()``) and must record at least one audit
         entry, or everything it did is rolled back (AuditMissing). ``data=False`` marks a write
         that changes no reported number (accounts, sessions), so cached pages stay valid.
-        ``maintained=True``: the work keeps the summary tables current itself (summaries.changed,
-        or a rebuild of its own); otherwise they are rebuilt for every base table it wrote to.
+        ``maintained=True``: the work keeps the derived tables current itself (summaries.changed,
+        or a rebuild of its own); otherwise the commit hooks get every table it wrote to.
         ``work`` may be run twice (see group commit above): it must not count on running once.
         """
         job = _Job(work, by, data, maintained)
@@ -289,23 +301,17 @@ class Database:
             cur.execute("BEGIN TRANSACTION")
             pending = Pending()
             results = []
-            stale: set[str] = set()
+            written: set[str] = set()
             for job in jobs:
                 tx = Tx(cur, job.by, pending)
                 results.append(job.work(tx))
                 if not tx.entries:
                     raise AuditMissing(f"a write by {job.by.name} recorded no audit entry")
                 if not job.maintained:
-                    stale |= tx.written & summaries.BASE_TABLES
-            if stale and self.summarised:
-                started = time.perf_counter()
-                summaries.rebuild(Tx(cur, jobs[-1].by, pending), stale)
-                log.info(  # seconds at ten million activities: call summaries.changed instead
-                    "summaries of %s rebuilt in %.2f s after a write by %s that did not keep them",
-                    ", ".join(sorted(stale)),
-                    time.perf_counter() - started,
-                    jobs[-1].by.name,
-                )
+                    written |= tx.written
+            if written:
+                for hook in _commit_hooks:
+                    hook(self, Tx(cur, jobs[-1].by, pending), frozenset(written))
             pending.flush(cur)
             bumps = sum(job.data for job in jobs)
             if bumps:  # a plain UPDATE: an upsert cost 1.3-1.9 ms of a 5.6 ms entry (issue 6)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mktsales import accounts, summaries
+from mktsales import accounts, config, summaries, vocabulary
 from mktsales.audit import Actor, Tx
 from mktsales.db import Database
 
@@ -146,7 +146,7 @@ PRODUCTS = (
 PRODUCT_WEIGHT_RANGE = (0.5, 1.5)
 
 # -- customers ---------------------------------------------------------------------------------------
-CHANNELS = ("key_account", "supermarket", "convenience", "distributor")
+CHANNELS = vocabulary.CHANNELS
 KEY_ACCOUNT, SUPERMARKET, CONVENIENCE, DISTRIBUTOR = range(4)
 CHANNEL_SHARE = np.array([0.03, 0.22, 0.50, 0.25])
 CHANNEL_ORDER_WEIGHT = np.array([12.0, 2.5, 0.6, 6.0])  # how often a customer orders
@@ -215,7 +215,7 @@ MECHANICS = (
 
 # -- activities ----------------------------------------------------------------------------------
 AD, EVENT, CONTENT, PROMOTION, VISIT = range(5)
-KINDS = ("ad", "event", "content", "promotion", "visit")
+KINDS = vocabulary.ACTIVITY_KINDS  # AD ... VISIT above are positions in it
 SALES_ACTIVITY_SHARE = 0.30
 PROMOTION_ACTIVITY_SHARE = 0.06  # of marketing activities, in-store promotion support
 OTHER_KIND_SHARE = np.array([0.35, 0.15, 0.50])  # ad, event, content
@@ -239,7 +239,7 @@ CAMPAIGN_QUALITY_RANGE = (0.6, 1.4)  # multiplies the lead → MQL share of a ca
 
 # -- leads -----------------------------------------------------------------------------------------
 LEADS_PER_ACTIVITY = 1 / 4
-SOURCES = ("ad", "event", "content", "website", "referral", "trade_show")
+SOURCES = vocabulary.LEAD_SOURCES
 WEBSITE, REFERRAL, TRADE_SHOW = 3, 4, 5  # ad, event, content share the activity kind codes
 SOURCE_SHARE = np.array([0.24, 0.14, 0.20, 0.22, 0.12, 0.08])
 TRADE_SHOW_MONTHS, TRADE_SHOW_BOOST = (3, 10), 5.0  # the spring and autumn food fairs
@@ -250,13 +250,13 @@ MQL_MEDIAN_HOURS, MQL_SIGMA = 18.0, 1.1
 ACCEPT_SHARE = np.array([0.72, 0.78, 0.75, 0.70, 0.68, 0.60, 0.62])  # by region
 ACCEPT_MEDIAN_HOURS, ACCEPT_SIGMA = 24.0, 0.9
 ACCEPT_SLOWNESS = np.array([0.9, 0.7, 0.8, 1.1, 1.3, 3.5, 3.0])  # 西北 and 东北 are slow
-REJECT_REASONS = ("not_a_fit", "no_budget", "duplicate", "bad_contact", "too_small")
+REJECT_REASONS = vocabulary.REJECT_REASONS
 REJECT_REASON_SHARE = np.array([0.30, 0.20, 0.15, 0.15, 0.20])
 OPPORTUNITY_SHARE = np.array([0.60, 0.65, 0.62, 0.58, 0.56, 0.50, 0.52])
 OPPORTUNITY_MEDIAN_DAYS, OPPORTUNITY_SIGMA = 4.0, 0.8
 WIN_SHARE = np.array([0.33, 0.38, 0.36, 0.30, 0.30, 0.25, 0.27])
 CLOSE_MEDIAN_DAYS, CLOSE_SIGMA = (28.0, 35.0), 0.5  # won, lost
-LOST_REASONS = ("price", "competitor", "no_decision", "timing")
+LOST_REASONS = vocabulary.LOST_REASONS
 LOST_REASON_SHARE = np.array([0.35, 0.30, 0.20, 0.15])
 VALUE_MEDIAN = np.array([40_000.0, 35_000.0, 45_000.0, 60_000.0, 50_000.0])  # CNY, by category
 VALUE_SIGMA, VALUE_ROUNDING = 0.7, 100
@@ -271,7 +271,7 @@ NEVER_PAID_SHARE, NEVER_PAID_SHARE_BAD = 0.02, 0.25
 INSTALLMENT_SHARE = 0.20
 FIRST_INSTALLMENT_SHARE = (0.3, 0.7)
 FIRST_INSTALLMENT_DELAY = (0.4, 0.85)  # of the full delay
-PAYMENT_METHODS = ("transfer", "bank_acceptance", "cash")
+PAYMENT_METHODS = ("transfer", "bank_acceptance", "cash")  # draw order; vocabulary.PAYMENT_METHODS codes
 BANK_ACCEPTANCE_SHARE_KA, CASH_SHARE_CONVENIENCE = 0.25, 0.5
 
 # -- targets and surveys ---------------------------------------------------------------------------
@@ -1485,6 +1485,25 @@ def accounts_added(db: Database) -> None:
         hook = getattr(module, "after_accounts", None)
         if hook is not None:
             hook(db)
+
+
+def upgrade(db: Database) -> None:
+    """The demo's own step when the app opens its database (ui/data.database), all in one place.
+
+    A build killed half way is cleared and started again; an empty file is given the demo, unless it
+    was made for a company's own data (``init``); a demo built by an older version gets what it
+    lacks: its accounts, its campaigns (migration 003), the feature modules' data (board, promotions).
+    """
+    if interrupted(db):
+        clear(db)
+    if db.is_empty() and not is_own(db):
+        build_demo(db, as_of=config.today())
+    elif is_demo(db) and not accounts.has_accounts(db):
+        accounts.add_demo_accounts(db)
+        accounts_added(db)
+    if lacks_campaigns(db):
+        add_campaigns(db)
+    add_missing_features(db)
 
 
 # -- helpers for the feature modules' demo data (EXTENSIONS) -------------------------------------------

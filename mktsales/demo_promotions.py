@@ -24,7 +24,8 @@ import pandas as pd
 from mktsales import demo, demo_board, photos
 from mktsales.audit import Tx
 from mktsales.db import Database
-from mktsales.promotions import CHANNELS, DEVIATIONS, MECHANICS, REQUEST_REASONS
+from mktsales.vocabulary import CHANNELS, DEVIATIONS, REQUEST_REASONS
+from mktsales.vocabulary import PROMOTION_MECHANICS as MECHANICS
 
 # What the build fills. promotion_products stays empty: every demo promotion covers its whole
 # category, which is how demo_promotion_truth's uplift was built into the orders.

@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import uuid
 import weakref
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -24,11 +23,10 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from mktsales import accounts, config, forms, summaries
+from mktsales import accounts, config, forms, summaries, vocabulary
 from mktsales.access import User
 from mktsales.audit import Tx
 from mktsales.db import Database
-from mktsales.demo import LOST_REASONS, REJECT_REASONS
 from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
 from mktsales.i18n import t
 
@@ -38,12 +36,13 @@ log = logging.getLogger(__name__)
 ENTRY_KINDS = ("visit", "order", "payment", "lead_update")
 UNDO_MINUTES = 5
 MAX_BACKDATE_DAYS = 60
-VISIT_PURPOSES = ("introduce", "follow_up", "negotiate", "collect_payment", "service", "complaint")
-VISIT_OUTCOMES = ("positive", "neutral", "negative", "order_taken")
-# bank_acceptance is the demo's code for 银行承兑汇票, so entered and demo payments share one code.
-PAYMENT_METHODS = ("transfer", "cash", "cheque", "bank_acceptance")
+VISIT_PURPOSES = vocabulary.VISIT_PURPOSES
+VISIT_OUTCOMES = vocabulary.VISIT_OUTCOMES
+PAYMENT_METHODS = vocabulary.PAYMENT_METHODS
 LEAD_ACTIONS = ("accept", "reject", "open_opportunity", "won", "lost")
-LEAD_STATES = ("new", "waiting", "rejected", "accepted", "opportunity", "won", "lost")
+LEAD_STATES = vocabulary.LEAD_STATES
+REJECT_REASONS = vocabulary.REJECT_REASONS
+LOST_REASONS = vocabulary.LOST_REASONS
 MAX_TEXT = 2000  # characters in a note or next step
 MAX_QUANTITY = 1_000_000
 MAX_AMOUNT = Decimal("1000000000")  # ¥10亿 per line: beyond is a typo, and DECIMAL(18,2) stays safe
@@ -51,6 +50,7 @@ WRITE_ATTEMPTS = 5  # a write that conflicts is tried this often before EntryFai
 RETRY_PAUSE = 0.02  # seconds, times the attempt number
 MAX_KEY = 100
 PERMISSION = "entry.sales"
+new_key = forms.new_key  # the UI makes a form's idempotency key with entries.new_key()
 
 # A lead action is legal only from one state, and leads to one state.
 _FROM_STATE = {
@@ -138,11 +138,6 @@ class Saved:
 
 class _Unchanged(Exception):
     """Raised inside a correction that changes nothing, to roll it back."""
-
-
-def new_key() -> str:
-    """A fresh idempotency key: one per form display."""
-    return uuid.uuid4().hex
 
 
 # -- checking a form -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,6 +29,11 @@ Read = Callable[[str, list[Any]], list[tuple[Any, ...]]]
 
 def tx_read(tx: Tx) -> Read:
     return lambda query, params: tx.execute(query, params).fetchall()
+
+
+def new_key() -> str:
+    """A fresh idempotency key: one per form display."""
+    return uuid.uuid4().hex
 
 
 @dataclasses.dataclass(frozen=True)

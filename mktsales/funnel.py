@@ -17,7 +17,7 @@ import pandas as pd
 from mktsales import kpis
 from mktsales.db import Database
 from mktsales.queries import sql
-from mktsales.scope import Scope
+from mktsales.scope import Scope, trend_scope
 
 # The dual-track funnel: (stage, owning track), in order; the same stages as kpis.FUNNEL_STAGES.
 STAGES: tuple[tuple[str, str], ...] = tuple((stage, track) for stage, track, _ in kpis.FUNNEL_STAGES)
@@ -152,7 +152,7 @@ def time_in_stage(db: Database, scope: Scope) -> pd.DataFrame:
 
 def conversion_trend(db: Database, scope: Scope) -> pd.DataFrame:
     """Stage events and period conversions per month of the trend window (≥ 12 months)."""
-    return db.query(sql("conversion_trend"), kpis.trend_scope(scope).params())
+    return db.query(sql("conversion_trend"), trend_scope(scope).params())
 
 
 def stage_leads(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mktsales import vocabulary
+
 # Field types (FieldInfo.type): the row's external id, free text, numbers, dates, timestamps (a date
 # alone is 00:00), stored codes, a reference to another kind's row, and several references.
 TYPES = ("id", "text", "int", "decimal", "date", "timestamp", "choice", "ref", "refs")
@@ -96,13 +98,10 @@ _ID = Field("id", "id", True, column="")  # kept in external_keys, not in the ki
 
 DEPARTMENTS = ("marketing", "sales")
 TITLES = ("head", "staff", "rep")
-CHANNELS = ("key_account", "supermarket", "convenience", "distributor")
-PROMOTION_KINDS = ("major", "tactical")
-STATUSES = (
-    "requested", "drafting", "consulting", "approved", "live",
-    "finished", "reviewed", "rejected", "cancelled",
-)  # fmt: skip
-ACTIVITY_KINDS = ("ad", "event", "content", "promotion", "visit")
+CHANNELS = vocabulary.CHANNELS
+PROMOTION_KINDS = vocabulary.PROMOTION_KINDS
+STATUSES = vocabulary.PROMOTION_STATUSES
+ACTIVITY_KINDS = vocabulary.ACTIVITY_KINDS
 OUTCOMES = ("won", "lost")
 
 _NAMED = (

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from mktsales import board
 from mktsales.db import Database
 from mktsales.queries import sql
-from mktsales.scope import Scope, add_months, month_start
+from mktsales.scope import Scope, trend_scope
 
 TOTAL = 0  # region_id of the all-regions row in kpis_by_region
 
@@ -129,12 +129,6 @@ class Overview:
         return change(name, self.current.get(name), self.previous.get(name))
 
 
-def trend_scope(scope: Scope) -> Scope:
-    """The trend window: the period, widened to at least the 12 months ending with its last month."""
-    last_month = month_start(scope.end - dt.timedelta(days=1))
-    return scope.with_period(min(scope.start, add_months(last_month, -11)), scope.end)
-
-
 def monthly_trend(db: Database, scope: Scope) -> pd.DataFrame:
     """Revenue vs prorated target, leads and MQLs per month of the trend window."""
     return db.query(sql("monthly_trend"), trend_scope(scope).params())
@@ -154,8 +148,6 @@ def overview(db: Database, scope: Scope) -> Overview:
 
 def report(db: Database, scope: Scope) -> dict[str, Any]:
     """The CLI's ``kpis --json`` object: period, marketing, sales, funnel, handoff, collaboration."""
-    from mktsales import board  # board imports this module (trend_scope)
-
     values = totals(db, scope)
     return {
         "period": {"from": scope.start.isoformat(), "to": scope.end.isoformat(), "days": scope.days},

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
-from mktsales import accounts, config, forms, i18n
+from mktsales import accounts, config, forms, i18n, vocabulary
 from mktsales.access import MARKETING, AccessDenied, User
 from mktsales.audit import Tx
 from mktsales.db import Database
@@ -40,19 +40,16 @@ from mktsales.scope import Scope
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-STATUSES = (
-    "requested", "drafting", "consulting", "approved", "live", "finished", "reviewed", "rejected",
-    "cancelled",
-)  # fmt: skip
+STATUSES = vocabulary.PROMOTION_STATUSES
 BOARD_COLUMNS = ("requested", "drafting", "consulting", "approved", "live", "finished", "reviewed")
 WAITING = ("requested", "drafting", "consulting")  # listed whatever their dates
 EDITABLE = ("drafting", "consulting", "approved")  # update_plan and the budget approval
-KINDS = ("major", "tactical")
+KINDS = vocabulary.PROMOTION_KINDS
 ORIGINS = ("marketing", "sales")
-MECHANICS = ("discount", "gift", "display", "pop_dm", "event")
-CHANNELS = ("key_account", "supermarket", "convenience", "distributor")  # customers.channel
-REQUEST_REASONS = ("competitor_move", "stock_clearance", "new_customer", "seasonal", "other")
-DEVIATIONS = ("price", "display", "pop_dm", "stock", "timing")
+MECHANICS = vocabulary.PROMOTION_MECHANICS
+CHANNELS = vocabulary.CHANNELS  # customers.channel
+REQUEST_REASONS = vocabulary.REQUEST_REASONS
+DEVIATIONS = vocabulary.DEVIATIONS
 ANSWERS = ("agree", "concern", "comment")
 REPORT_KINDS = ("status", "effect")
 REACTIONS = ("positive", "neutral", "negative")

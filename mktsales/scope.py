@@ -78,6 +78,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def trend_scope(scope: Scope) -> Scope:
+    """The trend window: the period, widened to at least the 12 months ending with its last month.
+
+    The overview's, the funnel's and the board's monthly trends all read this window."""
+    last_month = month_start(scope.end - dt.timedelta(days=1))
+    return scope.with_period(min(scope.start, add_months(last_month, -11)), scope.end)
+
+
 def period_range(kind: PeriodKind, today: dt.date) -> tuple[dt.date, dt.date]:
     """The [start, end) range of a named period that contains ``today`` (to date, end = tomorrow)."""
     tomorrow = today + dt.timedelta(days=1)

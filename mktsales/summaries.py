@@ -13,9 +13,12 @@ ways, so a committed write is in the next page's numbers:
   touch (merged per row, and with Database.write's group commit, per batch). The entries (quick
   entry: submit, undo, correct) do this, and pass ``maintained=True`` to Database.write;
 - set-based: ``rebuild(tx, tables)`` recomputes the summaries of the given base tables from
-  scratch. Database.write does this itself after any write that touched a base table without
-  maintaining the summaries (a bulk load, a test fixture, a one-off script), so no write can leave
-  them stale; the demo build loads in bulk and rebuilds once at its end.
+  scratch. The database's commit hook (``before_commit``) does this after any write that touched
+  a base table without maintaining the summaries (a bulk load, a test fixture, a one-off script),
+  so no write can leave them stale; the demo build loads in bulk and rebuilds once at its end.
+
+The database knows nothing of this module: mktsales/__init__.py registers ``opened`` and
+``before_commit`` as its hooks (db.add_hooks), so every Database in the process runs them.
 
 ``differences(db)`` compares every summary with a recomputation from the base tables (empty when
 they agree); the tests and ``python -m mktsales summaries --check`` use it.
@@ -24,11 +27,17 @@ they agree); the tests and ``python -m mktsales summaries --check`` use it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from mktsales.audit import Tx
+from mktsales.db import SYSTEM, Database
+
+log = logging.getLogger(__name__)
 
 NO_CAMPAIGN = -1  # campaign_id of "no campaign" in the summaries (a key cannot be NULL)
 NO_SOURCE = ""  # source of an order's lead that is not in leads
@@ -133,6 +142,42 @@ def rebuild(tx: Tx, tables: set[str] | frozenset[str] | None = None) -> dict[str
     if counts:
         tx.audit("summaries", None, "rebuild", after=counts)
     return counts
+
+
+# Whether a Database has the summary tables: False only for a schema older than migration 007 (a
+# test that stops the migrations there). Known from its opening on.
+_SUMMARISED: weakref.WeakKeyDictionary[Database, bool] = weakref.WeakKeyDictionary()
+
+
+def _summarised(db: Database) -> bool:
+    found = _SUMMARISED.get(db)
+    if found is None:
+        found = _SUMMARISED[db] = bool(
+            db.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lead_orders'")
+        )
+    return found
+
+
+def opened(db: Database) -> None:
+    """The database's open hook: a file upgraded by migration 007 gets its summaries filled, once."""
+    if _summarised(db) and is_stale(db):
+        db.write(lambda tx: rebuild(tx), by=SYSTEM, data=False, maintained=True)
+
+
+def before_commit(db: Database, tx: Tx, written: frozenset[str]) -> None:
+    """The database's commit hook: rebuild the summaries of the base tables a write touched without
+    keeping them current itself (``maintained=False``), in its transaction, before the COMMIT."""
+    stale = written & BASE_TABLES
+    if not stale or not _summarised(db):
+        return
+    started = time.perf_counter()
+    rebuild(tx, stale)
+    log.info(  # seconds at ten million activities: call changed() instead
+        "summaries of %s rebuilt in %.2f s after a write by %s that did not keep them",
+        ", ".join(sorted(stale)),
+        time.perf_counter() - started,
+        tx.actor.name,
+    )
 
 
 def is_stale(db: Any) -> bool:

@@ -113,3 +113,37 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         assert db.scalar("SELECT count(DISTINCT activity_id) FROM activities") == threads * each
         assert db.scalar("SELECT value FROM meta WHERE key = 'hits'") == str(threads * each)
         assert db.version() == 3 + threads * each
+
+
+def test_hooks_run_on_open_and_before_each_commit_with_the_tables_unmaintained_writes_touched(
+    monkeypatch,
+) -> None:
+    from mktsales import summaries
+
+    # the package registers the summaries' hooks: every Database runs them, whoever opened it
+    assert summaries.opened in db_module._open_hooks
+    assert summaries.before_commit in db_module._commit_hooks
+    opened: list[Database] = []
+    seen: list[tuple[frozenset[str], int]] = []
+
+    def before_commit(db: Database, tx: Tx, written: frozenset[str]) -> None:
+        # inside the transaction: the write's row is there, and a change here is committed with it
+        seen.append((written, tx.execute("SELECT count(*) FROM meta WHERE key = 'hooked'").fetchone()[0]))
+
+    monkeypatch.setattr(db_module, "_open_hooks", [])
+    monkeypatch.setattr(db_module, "_commit_hooks", [])
+    db_module.add_hooks(opened=opened.append, before_commit=before_commit)
+    db_module.add_hooks(opened=opened.append, before_commit=before_commit)  # once each
+    with Database(":memory:") as db:
+        assert opened == [db]
+        write_sql(db, "INSERT INTO meta VALUES ('hooked', '1')")
+        assert seen == [(frozenset({"meta"}), 1)]
+        db.write(
+            lambda tx: (
+                tx.execute("UPDATE meta SET value = '2' WHERE key = 'hooked'"),
+                tx.audit("t", None, "x"),
+            ),
+            by=TESTER,
+            maintained=True,  # keeps the derived tables itself: the hooks are not asked
+        )
+        assert len(seen) == 1

@@ -12,7 +12,7 @@ import pytest
 from mktsales import demo as demo_module
 from mktsales.db import Database
 from mktsales.demo import CATEGORIES, REGIONS, build_demo
-from tests.conftest import write_sql
+from tests.conftest import TESTER, write_sql
 
 SIZE = 20_000
 AS_OF = dt.date(2026, 6, 30)
@@ -651,6 +651,28 @@ def test_promotion_effect_survives_a_comparison_with_unpromoted_regions(db: Data
     rise = cells["during"] / cells["during_days"] / (cells["before"] / cells["before_days"])
     assert cells.loc[False, "before"] > 100  # enough control orders to compare
     assert rise[True] / rise[False] > 1.05
+
+
+def test_the_upgrade_step_leaves_an_own_database_alone_and_brings_an_older_demo_up_to_date() -> None:
+    """demo.upgrade: what the app does with the demo when it opens its database."""
+    with Database(":memory:") as own:
+        demo_module.mark_own(own, TESTER)
+        demo_module.upgrade(own)  # a company's own empty database is never given the demo
+        assert own.is_empty() and not demo_module.is_demo(own)
+    with Database(":memory:") as db:
+        build_demo(db, activities=2_000, as_of=dt.date(2026, 6, 30))
+        built = campaign_snapshot(db)
+        write_sql(db, "UPDATE leads SET campaign_id = NULL")
+        write_sql(db, "UPDATE activities SET campaign_id = NULL")
+        write_sql(db, "DELETE FROM campaigns")
+        version = db.version()
+        demo_module.upgrade(db)
+        assert not demo_module.lacks_campaigns(db) and db.version() > version
+        for name, frame in campaign_snapshot(db).items():
+            pd.testing.assert_frame_equal(frame, built[name], obj=name)
+        version = db.version()
+        demo_module.upgrade(db)  # nothing left to do
+        assert db.version() == version
 
 
 def test_an_interrupted_build_is_detected_and_can_be_cleared() -> None:

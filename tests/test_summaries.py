@@ -18,8 +18,8 @@ from mktsales import accounts, entries, kpis, summaries
 from mktsales import db as db_module
 from mktsales.access import User
 from mktsales.db import Database
-from mktsales.demo import LOST_REASONS, REJECT_REASONS
 from mktsales.scope import Scope
+from mktsales.vocabulary import LOST_REASONS, REJECT_REASONS
 from tests.conftest import MARCH, TESTER, load_tiny, write_sql
 
 T = dt.date(2026, 3, 31)

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mktsales import board, charts, config, entries, i18n, uploads
+from mktsales import board, charts, config, forms, i18n, uploads
 from mktsales.access import User
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
@@ -403,7 +403,7 @@ def _actions(b: Board, post: dict[str, Any]) -> None:
 
 
 def _nonce(name: str) -> str:
-    return st.session_state.setdefault(f"board.nonce.{name}", entries.new_key())
+    return st.session_state.setdefault(f"board.nonce.{name}", forms.new_key())
 
 
 ACTIONS = fields.Actions("board.flash", (board.BoardInvalid, board.BoardFailed, PermissionError), _refusal)

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from mktsales import accounts, backup_spool, board, config, entries, funnel, kpis, reference, upload_gate
+from mktsales import backup_spool, board, config, entries, funnel, kpis, reference, upload_gate
 from mktsales.access import User
 from mktsales.db import Database, DatabaseDamaged, DatabaseError, is_damage
 from mktsales.i18n import t
@@ -30,18 +30,9 @@ def _close(db: Database) -> None:
 def database(path: str) -> Database:
     """The one connection per process; builds the demo database on first start."""
     db = Database(path)
-    from mktsales import demo
+    from mktsales.demo import upgrade  # numpy and the generator load here, not at import
 
-    if demo.interrupted(db):  # a first start that was killed half way: start the demo again
-        demo.clear(db)
-    if db.is_empty() and not demo.is_own(db):  # a company's own database (init) stays theirs
-        demo.build_demo(db, as_of=config.today())
-    elif demo.is_demo(db) and not accounts.has_accounts(db):  # a demo built before accounts existed
-        accounts.add_demo_accounts(db)
-        demo.accounts_added(db)
-    if demo.lacks_campaigns(db):  # a demo built before campaigns existed (migration 003)
-        demo.add_campaigns(db)
-    demo.add_missing_features(db)  # a demo built before the board or promotions landed
+    upgrade(db)  # builds, restarts or brings up to date the demo; a company's own database stays theirs
     backup_spool.serve(db)  # answer `python -m mktsales backup` while the app holds the file
     upload_gate.attach(db)  # uploads are allowed to the sessions this database knows (serve.py)
     return db

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from mktsales import entries, forms
+from mktsales import forms
 from mktsales.i18n import LANGS, t
 from mktsales.ui import filters
 
@@ -78,7 +78,7 @@ class FormState:
     def idempotency_key(self, values: dict[str, Any]) -> str:
         """The same form with the same values gives the same key until it is saved; bytes (photos)
         count by their hash."""
-        nonce = st.session_state.setdefault(self.key("nonce"), entries.new_key())
+        nonce = st.session_state.setdefault(self.key("nonce"), forms.new_key())
         shown = {k: (hashlib.sha256(v).hexdigest() if isinstance(v, bytes) else v) for k, v in values.items()}
         text = json.dumps(shown, sort_keys=True, default=str)
         return hashlib.sha256(f"{nonce}|{self.prefix}|{text}".encode()).hexdigest()[:32]
