@@ -4,6 +4,7 @@
     python -m bench.outputs --compare before/ after/      # every file that differs; exit 1 if any
     python -m bench.outputs --check before/               # run now (into a temporary folder) and compare
     python -m bench.outputs --db data/outputs.duckdb ...  # use (a copy of) this database; built if missing
+    PYTHONPATH=/tmp/base python bench/outputs.py ...      # the same cases on another tree's mktsales
 
 Each case is one command line of ``kpis``, ``funnel``, ``promotions``, ``board`` or
 ``promotion-effect`` with ``--json``, run in this process through ``mktsales.cli.main`` (the same
@@ -214,12 +215,16 @@ def _show(line: bytes, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def compare(a: Path, b: Path) -> list[str]:
-    """One message per file that differs between the folders (missing on one side included)."""
+def compare(a: Path, b: Path, *, partial: bool = False) -> list[str]:
+    """One message per file that differs between the folders (missing on one side included). With
+    ``partial``, ``b`` holds some cases only (--cases): only its case files are compared."""
     for folder in (a, b):
         if not (folder / "manifest.json").is_file():
             raise SystemExit(f"{folder} is not an output folder (no manifest.json)")
     files_a, files_b = _files(a), _files(b)
+    if partial:
+        files_b.discard("manifest.json")
+        files_a &= files_b
     problems = [f"{name}: only in {a}" for name in sorted(files_a - files_b)]
     problems += [f"{name}: only in {b}" for name in sorted(files_b - files_a)]
     for name in sorted(files_a & files_b):
@@ -229,11 +234,11 @@ def compare(a: Path, b: Path) -> list[str]:
     return problems
 
 
-def report_comparison(a: Path, b: Path) -> int:
-    problems = compare(a, b)
+def report_comparison(a: Path, b: Path, *, partial: bool = False) -> int:
+    problems = compare(a, b, partial=partial)
     for problem in problems:
         print(problem)
-    total = len(_files(a) | _files(b))
+    total = len(_files(b) - {"manifest.json"}) if partial else len(_files(a) | _files(b))
     if problems:
         print(f"{len(problems)} of {total} files differ")
         return 1
@@ -275,14 +280,17 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path(scratch) / "outputs"
         counts = write_outputs(db, out, args.cases)
         done = time.perf_counter()
+        import mktsales
+
         print(
+            f"mktsales from {Path(mktsales.__file__).parent}: "
             f"{counts['cases']} cases ({counts['json']} JSON, {counts['refused']} refused), "
             f"{_size(out) / 1e6:.1f} MB in {out if args.out else 'a temporary folder'}; "
             f"database {built - started:.1f} s, commands {done - built:.1f} s",
             file=sys.stderr,
         )
         if args.check is not None:
-            return report_comparison(args.check, out)
+            return report_comparison(args.check, out, partial=bool(args.cases))
     return 0
 
 

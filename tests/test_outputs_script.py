@@ -72,6 +72,8 @@ def test_an_edited_or_missing_file_is_reported_with_its_first_differing_line(
     assert problems[0] == f"board/rep.east.month.json: only in {a}"
     assert problems[1].startswith(f"kpis/ceo.month.json: differs at line {number + 1}:")
     assert len(problems) == 2
+    # a partial run (--check with --cases) is compared on its own cases only
+    assert outputs.compare(a, changed, partial=True) == problems[1:]
     capsys.readouterr()
     assert outputs.main(["--compare", str(a), str(changed)]) == 1
     assert "2 of 11 files differ" in capsys.readouterr().out
