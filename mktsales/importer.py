@@ -167,7 +167,7 @@ def _names(kind: str, f: Field) -> tuple[str, ...]:
     found = [f.name, zh, en, f"{zh} / {en}"]
     alias = f"import.alias.{kind}.{f.name}"
     if alias in messages():
-        found += [a for lang in ("zh", "en") for a in messages()[alias][lang].split("|")]
+        found += [a for lang in ("zh", "en") for a in t(alias, lang).split("|")]
     return tuple(found)
 
 
