@@ -677,7 +677,7 @@ def set_target(db: Database, user: User, direction: str, category: str, priority
     except (TypeError, ValueError):
         value = math.nan
     if not (math.isfinite(value) and 0 < value <= MAX_TARGET_HOURS):
-        problems.append(Problem("hours", "board.error.hours_range", {"max": int(MAX_TARGET_HOURS)}))
+        problems.append(Problem("hours", "board.error.hours_range", {"n": int(MAX_TARGET_HOURS)}))
     if problems:
         raise BoardInvalid(problems)
 

@@ -72,7 +72,7 @@ def period_caption(scope: Scope, lang: str) -> str:
         lang,
         start=i18n.day(scope.start, lang),
         end=i18n.day(scope.end - last, lang),
-        days=scope.days,
+        n=scope.days,
         prev_start=i18n.day(previous.start, lang),
         prev_end=i18n.day(previous.end - last, lang),
     )

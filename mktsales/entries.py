@@ -201,7 +201,7 @@ def _date(
     if past and day > today:
         form.add(field, "future_date")
     elif past and day < today - dt.timedelta(days=MAX_BACKDATE_DAYS):
-        form.add(field, "too_old", days=MAX_BACKDATE_DAYS)
+        form.add(field, "too_old", n=MAX_BACKDATE_DAYS)
     return day
 
 
@@ -974,7 +974,7 @@ def undo(db: Database, user: User, entry_id: int, now: dt.datetime | None = None
     def work(tx: Tx) -> Saved:
         entry = _own_entry(tx, user, entry_id)
         if now - entry["created_at"] > dt.timedelta(minutes=UNDO_MINUTES):
-            raise EntryInvalid([Problem("entry_id", "entry.error.undo_expired", {"minutes": UNDO_MINUTES})])
+            raise EntryInvalid([Problem("entry_id", "entry.error.undo_expired", {"n": UNDO_MINUTES})])
         kind, target = entry["kind"], entry["target_id"]
         if kind == "visit":
             for table, column in (("visits", "visit_id"), ("activities", "activity_id")):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import tomllib
 from functools import cache
 from importlib import resources
@@ -14,15 +15,30 @@ DEFAULT_LANG: Lang = "zh"
 LANG_NAMES: dict[str, str] = {"zh": "中文", "en": "English"}
 CURRENCY = "¥"
 
+# A message that counts something may give a language its plural forms instead of one text:
+#   "boardpage.n_replies" = { zh = "{n} 条回复", en = { one = "{n} reply", other = "{n} replies" } }
+# The form is chosen by the count passed as ``n``. Chinese has no plural, so it keeps one text;
+# English has "one" for exactly 1 and "other" for everything else (0 replies, 2 replies).
+PLURAL_FORMS: dict[str, tuple[str, ...]] = {"en": ("one", "other")}
+Text = str | dict[str, str]
+
+
+def plural_form(lang: str, n: object) -> str:
+    """Which plural form of ``lang`` the count ``n`` takes: "one" or "other"."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Real):
+        raise TypeError(f"a plural message needs its count n as a number, not {n!r}")
+    return "one" if lang == "en" and n == 1 else "other"
+
 
 @cache
-def table() -> dict[str, dict[str, str]]:
+def table() -> dict[str, dict[str, Text]]:
     """Every message key with its text in each language, from every locales/*.toml file.
 
     One file per area (messages.toml for the core, board.toml, promotions.toml, ...); a key
-    defined in two files is an error, so one file cannot silently override another.
+    defined in two files is an error, so one file cannot silently override another. A text is
+    a string, or a table of plural forms (PLURAL_FORMS) for a message that counts ``n``.
     """
-    merged: dict[str, dict[str, str]] = {}
+    merged: dict[str, dict[str, Text]] = {}
     files = sorted(
         (f for f in resources.files("mktsales.locales").iterdir() if f.name.endswith(".toml")),
         key=lambda f: f.name,
@@ -36,8 +52,15 @@ def table() -> dict[str, dict[str, str]]:
 
 
 def t(key: str, lang: str, **values: Any) -> str:
-    """The message ``key`` in ``lang``, with ``values`` filled in. Unknown keys fail loudly."""
+    """The message ``key`` in ``lang``, with ``values`` filled in. Unknown keys fail loudly.
+
+    A message with plural forms takes the form its count ``n`` calls for: "1 reply", "2 replies".
+    """
     text = table()[key][lang]
+    if isinstance(text, dict):
+        if "n" not in values:
+            raise TypeError(f"message {key!r} has plural forms: pass its count as n")
+        text = text[plural_form(lang, values["n"])]
     return text.format(**values) if values else text
 
 

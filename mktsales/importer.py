@@ -132,7 +132,7 @@ def _hint(k: Kind, f: Field, lang: str) -> str:
     if f.type == "id":
         text = t("import.hint.code" if k.key else "import.hint.id", lang)
     elif f.type == "text":
-        text = t("import.hint.text", lang, max=MAX_TEXT)
+        text = t("import.hint.text", lang, n=MAX_TEXT)
     elif f.type == "decimal" and f.percent_sign:
         text = t("import.hint.pct", lang)
     elif f.type == "date" and f.month:
@@ -167,7 +167,7 @@ def _names(kind: str, f: Field) -> tuple[str, ...]:
     found = [f.name, zh, en, f"{zh} / {en}"]
     alias = f"import.alias.{kind}.{f.name}"
     if alias in messages():
-        found += [a for lang in ("zh", "en") for a in messages()[alias][lang].split("|")]
+        found += [a for lang in ("zh", "en") for a in t(alias, lang).split("|")]
     return tuple(found)
 
 
@@ -290,6 +290,8 @@ def suggest_mapping(db: Database, kind: str, headers: list[str]) -> dict[int, st
 
 # -- the plan --------------------------------------------------------------------------------------
 PROBLEM_COLUMNS = ["row", "column", "field", "reason", "value", "detail"]
+# Problems whose detail is a count, passed to the message as n for its plural form.
+COUNTED_DETAIL = ("too_long", "extra_cells")
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,7 @@ def problem_text(problem: Mapping[str, Any], lang: str) -> str:
     elif reason == "duplicate_id" and detail == "taken":
         key = "import.problem.duplicate_name"
     value = problem.get("value")
+    counted = {"n": int(detail)} if reason in COUNTED_DETAIL else {}  # picks "1 cell" or "2 cells"
     return t(
         key,
         lang,
@@ -343,6 +346,7 @@ def problem_text(problem: Mapping[str, Any], lang: str) -> str:
         field=label,
         value="" if value is None else value,
         detail=detail,
+        **counted,
     )
 
 

@@ -222,7 +222,7 @@ CASES = [
      "金额必须大于零", "more than zero"),
     ("order", {"order_date": dt.date(2026, 4, 1)}, ("order_date", "future_date", {}),
      "不能晚于今天", "later than today"),
-    ("order", {"order_date": dt.date(2026, 1, 29)}, ("order_date", "too_old", {"days": 60}),
+    ("order", {"order_date": dt.date(2026, 1, 29)}, ("order_date", "too_old", {"n": 60}),
      "不能早于 60 天前", "more than 60 days ago"),
     ("order", {"promotion_id": 99}, ("promotion_id", "unknown_promotion", {}),
      "找不到该促销方案", "promotion was not found"),

@@ -206,7 +206,7 @@ def test_a_row_with_more_cells_than_the_header_is_refused_and_the_rest_imports(t
     table = importer.read(data, "f.csv")
     plan = importer.check(tiny, "orders", table, importer.suggest_mapping(tiny, "orders", table.headers))
     assert plan.texts("en") == [
-        "row 2: 1 more cell(s) than the header row, so its values may have shifted into the wrong columns;"
+        "row 2: 1 more cell than the header row, so its values may have shifted into the wrong columns;"
         " the row is not imported (a number with a thousands separator must be in double quotes,"
         ' as in "1,234.50")'
     ]

@@ -248,7 +248,7 @@ def _plan(plan: importer.Plan, kind: str, lang: str) -> None:
         if plan.truncated:
             st.caption(t("data.problems_truncated", lang, n=f"{len(problems):,}"))
         elif len(texts) > SHOWN_PROBLEMS:
-            st.caption(t("data.problems_shown", lang, shown=SHOWN_PROBLEMS, n=f"{len(texts):,}"))
+            st.caption(t("data.problems_shown", lang, shown=SHOWN_PROBLEMS, n=len(texts)))
         st.dataframe(
             pd.DataFrame({t("data.col.row", lang): problems["row"], t("data.col.problem", lang): texts}).head(
                 SHOWN_PROBLEMS

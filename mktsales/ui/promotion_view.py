@@ -167,7 +167,7 @@ def readiness_line(row: Any, lang: str) -> str:
     parts = []
     if row["status"] == "consulting":
         parts.append(
-            t("promopage.consulted_n", lang, n=int(row["consulted"]), total=int(row["consult_total"]))
+            t("promopage.consulted_n", lang, answered=int(row["consulted"]), n=int(row["consult_total"]))
         )
     if row["status"] in ("drafting", "consulting", "approved"):
         missing = _items(row.get("missing"))
@@ -210,7 +210,7 @@ def card(p: Promo, row: Any) -> None:
                     "promopage.live_progress",
                     lang,
                     share=i18n.percent(progress, lang),
-                    reports=int(row.get("reports") or 0),
+                    n=int(row.get("reports") or 0),
                     planned=shown,
                 ),
             )
@@ -276,7 +276,7 @@ def queue(p: Promo) -> None:
             t("promopage.turnaround_within", lang),
             i18n.percent(summary.get("within_target"), lang),
             border=True,
-            help=t("promopage.turnaround_help", lang, hours=promotions_target_hours()),
+            help=t("promopage.turnaround_help", lang, n=config.promotion_decision_hours()),
         )
         st.metric(t("promopage.decided_n", lang), i18n.count(summary.get("n") or 0, lang), border=True)
     waiting = promotions.approval_queue(p.db, p.user, p.scope, now=p.now)
@@ -304,10 +304,6 @@ def queue(p: Promo) -> None:
                 type="primary",
                 icon=":material/gavel:",
             )
-
-
-def promotions_target_hours() -> str:
-    return f"{config.promotion_decision_hours():g}"
 
 
 # -- one promotion --------------------------------------------------------------------------------------
@@ -856,7 +852,7 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
     if _saved(REQUEST, lang, "promopage.requested"):
         return
     form = fields.FormState(REQUEST, lang)
-    st.caption(t("promopage.request_help", lang, hours=promotions_target_hours()))
+    st.caption(t("promopage.request_help", lang, n=config.promotion_decision_hours()))
     _top_refusal(form, lang)
     mine = [r for r in p.region_names if p.user.allowed_regions is None or r in p.user.allowed_regions]
     with st.container(border=True):

@@ -172,7 +172,7 @@ def sign_in_form(db: Database, lang: str) -> None:
                         "signin.failed",
                         lang,
                         n=config.lockout_attempts(),
-                        minutes=int(config.lockout_minutes()),
+                        minutes=t("unit.minutes", lang, n=int(config.lockout_minutes())),
                     )
                 )
         else:

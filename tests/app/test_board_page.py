@@ -154,7 +154,7 @@ def test_the_metrics_and_competitor_views_draw_in_english(app_env: Path) -> None
     )
     at = view(board_page("boss", "en"), "metrics", "en")
     assert metric(at, "Overdue now") == "0"
-    assert any("1 posts, 0 answered" in c.value for c in at.caption)
+    assert any("1 post, 0 answered" in c.value for c in at.caption)
     view(at, "competitors", "en")
     table = at.dataframe[0].value
     assert list(table["Competitor"]) == ["Tingyi"] and list(table["Posts"]) == [1]
