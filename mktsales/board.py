@@ -323,7 +323,7 @@ def _promotion_seen(db: Database, user: User, promotion_id: int) -> bool:
     return bool(
         db.rows(
             "SELECT 1 FROM promotion_regions WHERE promotion_id = $id"
-            " AND ($allowed::INTEGER[] IS NULL OR list_contains($allowed, region_id))"
+            " AND in_scope(region_id, $allowed)"
             " UNION ALL SELECT 1 FROM promotions WHERE promotion_id = $id AND $allowed::INTEGER[] IS NULL",
             {
                 "id": promotion_id,

@@ -1160,12 +1160,12 @@ def customers_for(db: Database, user: User, today: dt.date) -> pd.DataFrame:
         """
         WITH c AS (
             SELECT customer_id, name, region_id, channel, account_manager_id FROM customers
-            WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
+            WHERE in_scope(region_id, $regions)
         ),
         ord AS (
             SELECT customer_id, category_id, count(*) AS n, sum(amount) AS amount, max(order_date) AS last_day
             FROM orders
-            WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id)) AND order_date <= $today
+            WHERE in_scope(region_id, $regions) AND order_date <= $today
             GROUP BY ALL
         ),
         top AS (
@@ -1231,7 +1231,7 @@ def updatable_leads(db: Database, user: User) -> pd.DataFrame:
                coalesce(opportunity_at, sal_at, mql_at) AS since, value, owner_id,
                coalesce(owner_id = $person, false) AS mine
         FROM leads
-        WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+        WHERE in_scope(region_id, $regions)
           AND closed_at IS NULL AND rejected_at IS NULL AND mql_at IS NOT NULL
         ORDER BY CASE state WHEN 'waiting' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, since, lead_id
         """,

@@ -1458,7 +1458,7 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
             " c.position, c.last_answer AS answer, c.last_text AS text, c.last_by_name AS by, c.last_at AS at"
             " FROM promotion_consultation_status c JOIN regions g USING (region_id)"
             " WHERE c.promotion_id = $pid"
-            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, c.region_id)) ORDER BY c.region_id",
+            " AND in_scope(c.region_id, $visible) ORDER BY c.region_id",
             scoped,
         )
     )
@@ -1466,7 +1466,7 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
         db.query(
             "SELECT consultation_id, region_id, answer, text, by_name AS by, answered_at AS at"
             " FROM promotion_consultations WHERE promotion_id = $pid"
-            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, region_id))"
+            " AND in_scope(region_id, $visible)"
             " ORDER BY consultation_id",
             scoped,
         )
@@ -1495,7 +1495,7 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
             " e.competitor_response,"
             " e.photo IS NOT NULL AS has_photo, e.by_name AS by, e.reported_at FROM execution_reports e"
             " LEFT JOIN customers c USING (customer_id) WHERE e.promotion_id = $pid"
-            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, e.region_id))"
+            " AND in_scope(e.region_id, $visible)"
             " ORDER BY e.reported_at DESC, e.report_id DESC",
             scoped,
         )
