@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from mktsales import accounts, config, forms, summaries, vocabulary
-from mktsales.access import User
+from mktsales.access import User, visible, visible_regions
 from mktsales.audit import Tx
 from mktsales.db import Database
 from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
@@ -271,8 +271,7 @@ def _text(form: _Form, field: str, value: Any) -> str:
 
 
 def _in_regions(user: User, region_id: int) -> bool:
-    allowed = user.allowed_regions
-    return allowed is None or region_id in allowed
+    return visible(user, region_id)
 
 
 def _customer(read: Read, form: _Form, user: User, value: Any) -> dict[str, Any] | None:
@@ -1147,8 +1146,7 @@ def history(db: Database, user: User, entry_id: int) -> pd.DataFrame:
 
 
 def _regions(user: User) -> list[int] | None:
-    allowed = user.allowed_regions
-    return None if allowed is None else list(allowed)
+    return visible_regions(user)
 
 
 def customers_for(db: Database, user: User, today: dt.date) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 import pandas as pd
 
 from mktsales import accounts, config, forms, i18n, vocabulary
-from mktsales.access import MARKETING, AccessDenied, User
+from mktsales.access import MARKETING, AccessDenied, User, visible, visible_any, visible_regions
 from mktsales.audit import Tx
 from mktsales.db import Database
 from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
@@ -281,8 +281,7 @@ def _codes(form: _Form, field: str, values: Any, allowed: tuple[str, ...], *, re
 
 
 def _in_regions(user: User, region_id: int) -> bool:
-    allowed = user.allowed_regions
-    return allowed is None or region_id in allowed
+    return visible(user, region_id)
 
 
 def _region_ids(read: Read, form: _Form, user: User, values: Any) -> list[int]:
@@ -454,8 +453,7 @@ def _seen(user: User | None, found: list[Any], promotion_id: Any) -> dict[str, A
 
 
 def _touches_user(user: User, promotion: dict[str, Any]) -> bool:
-    allowed = user.allowed_regions
-    return allowed is None or bool(set(allowed) & set(promotion["region_ids"]))
+    return visible_any(user, promotion["region_ids"])
 
 
 def _event(
@@ -1265,11 +1263,7 @@ def _region_names(db: Database) -> dict[int, tuple[str, str]]:
 
 def _regions_for(user: User | None, scope: Scope) -> list[int] | None:
     """The scope's regions, never wider than the user's."""
-    regions = scope.region_ids()
-    allowed = None if user is None else user.allowed_regions
-    if allowed is None:
-        return regions
-    return sorted(set(allowed) & set(regions)) if regions is not None else sorted(allowed)
+    return visible_regions(user, scope.region_ids())
 
 
 def _listing(
