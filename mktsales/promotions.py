@@ -1329,7 +1329,7 @@ def listing(
         _regions_for(user, scope),
         status=status,
         origin=origin,
-        visible=user.allowed_regions,
+        visible=visible_regions(user),
         now=_now(now),
     )
     return frame[list(LISTING_COLUMNS)]
@@ -1339,7 +1339,7 @@ def approval_queue(db: Database, user: User, scope: Scope, *, now: dt.datetime |
     """What awaits marketing's decision: requests and plans in consultation, oldest first, with
     waiting_since (the request, or the start of consultation), waiting_hours and overdue."""
     now = _now(now)
-    frame = _listing(db, scope, _regions_for(user, scope), visible=user.allowed_regions, now=now)
+    frame = _listing(db, scope, _regions_for(user, scope), visible=visible_regions(user), now=now)
     frame = frame[frame["status"].isin(["requested", "consulting"])].copy()
     since = dict(
         db.rows(
@@ -1413,10 +1413,10 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
     )
     promotion = _seen(user, found, promotion_id)
     pid = promotion["promotion_id"]
-    visible = user.allowed_regions  # consultations and reports of the user's regions only (issue 23)
-    scoped = {"pid": pid, "visible": None if visible is None else list(visible)}
+    seen = visible_regions(user)  # consultations and reports of the user's regions only (issue 23)
+    scoped = {"pid": pid, "visible": seen}
     wide = Scope(dt.date(1900, 1, 1), dt.date(9999, 1, 1))
-    row = _records(_listing(db, wide, None, ids=[pid], visible=visible, now=now))[0]
+    row = _records(_listing(db, wide, None, ids=[pid], visible=seen, now=now))[0]
     plan = db.query(
         "SELECT mechanics, channels, CAST(goal_revenue AS DOUBLE) AS goal_revenue, monitoring_plan,"
         " description,"
