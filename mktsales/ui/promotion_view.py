@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from mktsales import charts, config, effect, i18n, promotions, uploads
-from mktsales.access import User, visible
+from mktsales.access import User, visible, visible_regions
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
 from mktsales.photos import Photo
@@ -571,7 +571,7 @@ def _history(found: dict[str, Any], lang: str) -> None:
 def effect_view(p: Promo, promotion_id: int) -> None:
     """The measured effect of one promotion, with its uncertainty and when not to trust it."""
     lang = p.lang
-    result = effect.effect(p.db, promotion_id, as_of=config.today(), allowed_regions=p.user.allowed_regions)
+    result = effect.effect(p.db, promotion_id, as_of=config.today(), allowed_regions=visible_regions(p.user))
     with st.container(horizontal=True, gap="small"):
         st.metric(
             t("promopage.uplift", lang),
