@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mktsales import config, i18n, reference
+from mktsales.access import visible_regions
 from mktsales.i18n import t
 from mktsales.ui import board_view, data, filters, nav, widgets
 
@@ -40,7 +41,7 @@ if chosen == "lanes":
         board_view.flash(lang)
         board_view.lanes(view)
 elif chosen == "post":
-    mine = None if user.allowed_regions is None else list(user.allowed_regions)
+    mine = visible_regions(user)
     products = data.products(path, version)
     promotions = reference.linkable_promotions(db, mine, config.today())
     board_view.post_form(

@@ -6,6 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from mktsales import config, i18n, promotions, reference
+from mktsales.access import visible_regions
 from mktsales.i18n import t
 from mktsales.ui import data, filters, nav, promotion_view, widgets
 
@@ -16,7 +17,7 @@ path = str(config.db_path())
 db = data.database(path)
 version = db.version()
 regions, categories = data.reference_data(path, version)
-mine = None if user.allowed_regions is None else list(user.allowed_regions)
+mine = visible_regions(user)
 view = promotion_view.Promo(
     db=db,
     user=user,

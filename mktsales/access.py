@@ -9,6 +9,7 @@ takes a Scope built from the user's regions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,6 +106,30 @@ class User:
 
     def require_region(self, region_id: int) -> None:
         """Raise AccessDenied unless ``region_id`` is one of the user's regions."""
-        allowed = self.allowed_regions
-        if allowed is not None and region_id not in allowed:
+        if not visible(self, region_id):
             raise AccessDenied(f"{self.username} may not act on region {region_id}")
+
+
+# -- region visibility: the one place it is decided (issue 15) -------------------------------------
+# ``User.allowed_regions`` says which regions a user may see (None: every one). Code asks these two
+# rather than re-deriving from it; the SQL side is the in_scope(region_id, $regions) macro, whose
+# parameter is visible_regions(user). A Scope for a user is scope.Scope.for_user.
+def visible(user: User, region_id: int) -> bool:
+    """May ``user`` see (and act on) ``region_id``?"""
+    allowed = user.allowed_regions
+    return allowed is None or region_id in allowed
+
+
+def visible_any(user: User, region_ids: Iterable[int]) -> bool:
+    """May ``user`` see something touching ``region_ids`` (a post, a promotion)? A user of every
+    region sees it even when it lists no region."""
+    return user.allowed_regions is None or any(visible(user, r) for r in region_ids)
+
+
+def visible_regions(user: User | None, among: Iterable[int] | None = None) -> list[int] | None:
+    """The regions ``user`` may see, as the in_scope parameter (None: no restriction), cut to
+    ``among`` when given. No user (the system, the command line without --as) sees every region."""
+    allowed = None if user is None else user.allowed_regions
+    if allowed is None:
+        return None if among is None else sorted(among)
+    return list(allowed) if among is None else sorted(set(among) & set(allowed))

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from mktsales import accounts, config, forms, photos, vocabulary
-from mktsales.access import HEADS, MARKETING, SALES, AccessDenied, User
+from mktsales.access import HEADS, MARKETING, SALES, AccessDenied, User, visible, visible_any, visible_regions
 from mktsales.audit import Tx
 from mktsales.db import Database
 from mktsales.forms import FormInvalid, Problem, Read, tx_read
@@ -130,14 +130,12 @@ def can_post(user: User, direction: str) -> bool:
 
 def _sees(user: User, region_ids: Sequence[int]) -> bool:
     """A post is visible to a user when one of its regions is theirs."""
-    allowed = user.allowed_regions
-    return allowed is None or any(r in allowed for r in region_ids)
+    return visible_any(user, region_ids)
 
 
 def _own(user: User, region_ids: Sequence[int]) -> list[int]:
     """The regions of a post that are the user's (all of them for a user of every region)."""
-    allowed = user.allowed_regions
-    return [r for r in region_ids if allowed is None or r in allowed]
+    return [r for r in region_ids if visible(user, r)]
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -323,11 +321,11 @@ def _promotion_seen(db: Database, user: User, promotion_id: int) -> bool:
     return bool(
         db.rows(
             "SELECT 1 FROM promotion_regions WHERE promotion_id = $id"
-            " AND ($allowed::INTEGER[] IS NULL OR list_contains($allowed, region_id))"
+            " AND in_scope(region_id, $allowed)"
             " UNION ALL SELECT 1 FROM promotions WHERE promotion_id = $id AND $allowed::INTEGER[] IS NULL",
             {
                 "id": promotion_id,
-                "allowed": None if user.allowed_regions is None else list(user.allowed_regions),
+                "allowed": visible_regions(user),
             },
         )
     )
@@ -721,11 +719,7 @@ def _with_facts(name: str) -> str:
 
 def _scope_regions(scope: Scope, user: User | None) -> list[int] | None:
     """The scope's regions, never wider than the user's own."""
-    regions = scope.region_ids()
-    allowed = None if user is None else user.allowed_regions
-    if allowed is None:
-        return regions
-    return sorted(set(allowed) if regions is None else set(regions) & set(allowed))
+    return visible_regions(user, scope.region_ids())
 
 
 def _facts_params(
@@ -737,12 +731,11 @@ def _facts_params(
 
 
 def _viewer(user: User | None) -> dict[str, Any]:
-    allowed = None if user is None else user.allowed_regions
     return {
         "user_id": None if user is None else user.user_id,
         "person_id": None if user is None else user.person_id,
         "side": side_of(user),
-        "user_regions": None if allowed is None else list(allowed),
+        "user_regions": visible_regions(user),
         "sales_head": user is not None and user.role == "sales_head",
     }
 

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from mktsales import accounts, config, display, funnel, i18n, kpis, reference
-from mktsales.access import ALL_REGION_ROLES, ROLES, User
+from mktsales.access import ALL_REGION_ROLES, ROLES, User, visible
 from mktsales.audit import Actor
 from mktsales.db import Database, DatabaseError, damaged, is_damage
 from mktsales.scope import Scope, ScopeError, period_range
@@ -238,9 +238,9 @@ def _reporting_scope(db: Database, args: argparse.Namespace, permission: str) ->
     try:
         regions = reference.resolve(reference.regions(db), "region_id", args.region, "region")
         categories = reference.resolve(reference.categories(db), "category_id", args.category, "category")
-        allowed = None if user is None else user.allowed_regions
-        outside = [] if allowed is None else sorted(set(regions) - set(allowed))
+        outside = [] if user is None else sorted(r for r in set(regions) if not visible(user, r))
         if user is not None and outside:
+            allowed = user.allowed_regions or ()
             codes = ", ".join(_region_codes(db, outside))
             own = ", ".join(_region_codes(db, allowed)) or "none"
             verb = "is" if len(outside) == 1 else "are"
@@ -248,12 +248,8 @@ def _reporting_scope(db: Database, args: argparse.Namespace, permission: str) ->
                 f"--region {codes} {verb} outside {user.username}'s regions ({own}); "
                 "choose among those or leave --region out"
             )
-        scope = Scope(
-            start=args.start or default_start,
-            end=args.end or default_end,
-            regions=regions,
-            categories=categories,
-            allowed_regions=allowed,
+        scope = Scope.for_user(
+            user, args.start or default_start, args.end or default_end, regions, categories
         )
     except (ScopeError, reference.UnknownName) as exc:
         raise CliError(str(exc)) from None

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mktsales import accounts, cli, config, effect, i18n, promotions
+from mktsales import access, accounts, cli, config, effect, i18n, promotions
 
 PERMISSION = "page.promotions"
 
@@ -97,11 +97,9 @@ def _effect(args: argparse.Namespace) -> int:
                     "SELECT region_id FROM promotion_regions WHERE promotion_id = ?", [args.id]
                 )
             ]
-            allowed = user.allowed_regions
-            if allowed is not None and not set(allowed) & set(regions):
+            if not access.visible_any(user, regions):
                 raise cli.CliError(f"promotion {args.id} does not touch {user.username}'s regions")
-        allowed = None if user is None else user.allowed_regions
-        result = effect.effect(db, args.id, as_of=as_of, allowed_regions=allowed)
+        result = effect.effect(db, args.id, as_of=as_of, allowed_regions=access.visible_regions(user))
     title_zh, title_en, status = found[0]
     result = {
         "title_zh": title_zh,

@@ -485,10 +485,10 @@ def effects(db: Database, scope: Scope, *, as_of: dt.date | None = None) -> pd.D
         FROM promotions p
         WHERE p.status IN ('live', 'finished', 'reviewed')
           AND p.start_date < $end AND p.end_date >= $start
-          AND ($categories::INTEGER[] IS NULL OR list_contains($categories, p.category_id))
+          AND in_scope(p.category_id, $categories)
           AND ($regions::INTEGER[] IS NULL OR EXISTS (
                 SELECT 1 FROM promotion_regions r
-                WHERE r.promotion_id = p.promotion_id AND list_contains($regions, r.region_id)))
+                WHERE r.promotion_id = p.promotion_id AND in_scope(r.region_id, $regions)))
         ORDER BY p.start_date, p.promotion_id
         """,
         scope.params(),

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from mktsales import accounts, config, forms, summaries, vocabulary
-from mktsales.access import User
+from mktsales.access import User, visible, visible_regions
 from mktsales.audit import Tx
 from mktsales.db import Database
 from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
@@ -271,8 +271,7 @@ def _text(form: _Form, field: str, value: Any) -> str:
 
 
 def _in_regions(user: User, region_id: int) -> bool:
-    allowed = user.allowed_regions
-    return allowed is None or region_id in allowed
+    return visible(user, region_id)
 
 
 def _customer(read: Read, form: _Form, user: User, value: Any) -> dict[str, Any] | None:
@@ -1147,8 +1146,7 @@ def history(db: Database, user: User, entry_id: int) -> pd.DataFrame:
 
 
 def _regions(user: User) -> list[int] | None:
-    allowed = user.allowed_regions
-    return None if allowed is None else list(allowed)
+    return visible_regions(user)
 
 
 def customers_for(db: Database, user: User, today: dt.date) -> pd.DataFrame:
@@ -1160,12 +1158,12 @@ def customers_for(db: Database, user: User, today: dt.date) -> pd.DataFrame:
         """
         WITH c AS (
             SELECT customer_id, name, region_id, channel, account_manager_id FROM customers
-            WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
+            WHERE in_scope(region_id, $regions)
         ),
         ord AS (
             SELECT customer_id, category_id, count(*) AS n, sum(amount) AS amount, max(order_date) AS last_day
             FROM orders
-            WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id)) AND order_date <= $today
+            WHERE in_scope(region_id, $regions) AND order_date <= $today
             GROUP BY ALL
         ),
         top AS (
@@ -1231,7 +1229,7 @@ def updatable_leads(db: Database, user: User) -> pd.DataFrame:
                coalesce(opportunity_at, sal_at, mql_at) AS since, value, owner_id,
                coalesce(owner_id = $person, false) AS mine
         FROM leads
-        WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+        WHERE in_scope(region_id, $regions)
           AND closed_at IS NULL AND rejected_at IS NULL AND mql_at IS NOT NULL
         ORDER BY CASE state WHEN 'waiting' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, since, lead_id
         """,

@@ -1237,23 +1237,23 @@ def _export_filter(k: Kind, scope: Scope | None) -> tuple[list[str], dict[str, A
     via_order = k.name == "payments"
     if "region" in names:
         nullable = "t.region_id IS NULL OR " if k.name == "people" else ""
-        where.append(f"($regions::INTEGER[] IS NULL OR {nullable}list_contains($regions, t.region_id))")
+        where.append(f"({nullable}in_scope(t.region_id, $regions))")
     elif k.name == "promotions":
         where.append(
             "($regions::INTEGER[] IS NULL OR EXISTS (SELECT 1 FROM promotion_regions r"
-            " WHERE r.promotion_id = t.promotion_id AND list_contains($regions, r.region_id)))"
+            " WHERE r.promotion_id = t.promotion_id AND in_scope(r.region_id, $regions)))"
         )
     elif k.name == "orders":
-        where.append("($regions::INTEGER[] IS NULL OR list_contains($regions, t.region_id))")
+        where.append("in_scope(t.region_id, $regions)")
     elif via_order and (params["regions"] is not None or params["categories"] is not None):
         # a payment's region and category are its order's: one semi-join, and none when unfiltered
         where.append(
             "t.order_id IN (SELECT o.order_id FROM orders o"
-            " WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))"
-            " AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id)))"
+            " WHERE in_scope(o.region_id, $regions)"
+            " AND in_scope(o.category_id, $categories))"
         )
     if "category" in names or k.name == "orders":
-        where.append("($categories::INTEGER[] IS NULL OR list_contains($categories, t.category_id))")
+        where.append("in_scope(t.category_id, $categories)")
     if k.name == "promotions":
         where.append("t.start_date < $end AND t.end_date >= $start")
     elif k.period:

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar
 import pandas as pd
 
 from mktsales import accounts, config, forms, i18n, vocabulary
-from mktsales.access import MARKETING, AccessDenied, User
+from mktsales.access import MARKETING, AccessDenied, User, visible, visible_any, visible_regions
 from mktsales.audit import Tx
 from mktsales.db import Database
 from mktsales.forms import Checker, FormInvalid, Problem, Read, tx_read
@@ -281,8 +281,7 @@ def _codes(form: _Form, field: str, values: Any, allowed: tuple[str, ...], *, re
 
 
 def _in_regions(user: User, region_id: int) -> bool:
-    allowed = user.allowed_regions
-    return allowed is None or region_id in allowed
+    return visible(user, region_id)
 
 
 def _region_ids(read: Read, form: _Form, user: User, values: Any) -> list[int]:
@@ -454,8 +453,7 @@ def _seen(user: User | None, found: list[Any], promotion_id: Any) -> dict[str, A
 
 
 def _touches_user(user: User, promotion: dict[str, Any]) -> bool:
-    allowed = user.allowed_regions
-    return allowed is None or bool(set(allowed) & set(promotion["region_ids"]))
+    return visible_any(user, promotion["region_ids"])
 
 
 def _event(
@@ -1265,11 +1263,7 @@ def _region_names(db: Database) -> dict[int, tuple[str, str]]:
 
 def _regions_for(user: User | None, scope: Scope) -> list[int] | None:
     """The scope's regions, never wider than the user's."""
-    regions = scope.region_ids()
-    allowed = None if user is None else user.allowed_regions
-    if allowed is None:
-        return regions
-    return sorted(set(allowed) & set(regions)) if regions is not None else sorted(allowed)
+    return visible_regions(user, scope.region_ids())
 
 
 def _listing(
@@ -1335,7 +1329,7 @@ def listing(
         _regions_for(user, scope),
         status=status,
         origin=origin,
-        visible=user.allowed_regions,
+        visible=visible_regions(user),
         now=_now(now),
     )
     return frame[list(LISTING_COLUMNS)]
@@ -1345,7 +1339,7 @@ def approval_queue(db: Database, user: User, scope: Scope, *, now: dt.datetime |
     """What awaits marketing's decision: requests and plans in consultation, oldest first, with
     waiting_since (the request, or the start of consultation), waiting_hours and overdue."""
     now = _now(now)
-    frame = _listing(db, scope, _regions_for(user, scope), visible=user.allowed_regions, now=now)
+    frame = _listing(db, scope, _regions_for(user, scope), visible=visible_regions(user), now=now)
     frame = frame[frame["status"].isin(["requested", "consulting"])].copy()
     since = dict(
         db.rows(
@@ -1419,10 +1413,10 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
     )
     promotion = _seen(user, found, promotion_id)
     pid = promotion["promotion_id"]
-    visible = user.allowed_regions  # consultations and reports of the user's regions only (issue 23)
-    scoped = {"pid": pid, "visible": None if visible is None else list(visible)}
+    seen = visible_regions(user)  # consultations and reports of the user's regions only (issue 23)
+    scoped = {"pid": pid, "visible": seen}
     wide = Scope(dt.date(1900, 1, 1), dt.date(9999, 1, 1))
-    row = _records(_listing(db, wide, None, ids=[pid], visible=visible, now=now))[0]
+    row = _records(_listing(db, wide, None, ids=[pid], visible=seen, now=now))[0]
     plan = db.query(
         "SELECT mechanics, channels, CAST(goal_revenue AS DOUBLE) AS goal_revenue, monitoring_plan,"
         " description,"
@@ -1458,7 +1452,7 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
             " c.position, c.last_answer AS answer, c.last_text AS text, c.last_by_name AS by, c.last_at AS at"
             " FROM promotion_consultation_status c JOIN regions g USING (region_id)"
             " WHERE c.promotion_id = $pid"
-            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, c.region_id)) ORDER BY c.region_id",
+            " AND in_scope(c.region_id, $visible) ORDER BY c.region_id",
             scoped,
         )
     )
@@ -1466,7 +1460,7 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
         db.query(
             "SELECT consultation_id, region_id, answer, text, by_name AS by, answered_at AS at"
             " FROM promotion_consultations WHERE promotion_id = $pid"
-            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, region_id))"
+            " AND in_scope(region_id, $visible)"
             " ORDER BY consultation_id",
             scoped,
         )
@@ -1495,7 +1489,7 @@ def detail(db: Database, user: User, promotion_id: int, *, now: dt.datetime | No
             " e.competitor_response,"
             " e.photo IS NOT NULL AS has_photo, e.by_name AS by, e.reported_at FROM execution_reports e"
             " LEFT JOIN customers c USING (customer_id) WHERE e.promotion_id = $pid"
-            " AND ($visible::INTEGER[] IS NULL OR list_contains($visible, e.region_id))"
+            " AND in_scope(e.region_id, $visible)"
             " ORDER BY e.reported_at DESC, e.report_id DESC",
             scoped,
         )

@@ -44,7 +44,7 @@ def marketing_people(db: Database, region_ids: list[int] | None) -> pd.DataFrame
     """Marketing staff who can join a sales visit as its advisor (顾问方): in these regions or national."""
     return db.query(
         "SELECT person_id, name, region_id FROM people WHERE department = 'marketing'"
-        " AND (region_id IS NULL OR $regions::INTEGER[] IS NULL OR list_contains($regions, region_id))"
+        " AND (region_id IS NULL OR in_scope(region_id, $regions))"
         " ORDER BY region_id NULLS LAST, person_id",
         {"regions": region_ids},
     )
@@ -55,7 +55,7 @@ def people(db: Database, region_ids: list[int] | None = None) -> pd.DataFrame:
     department, title, region_id; heads first. For naming a promotion's owners (项目负责制)."""
     return db.query(
         "SELECT person_id, name, department, title, region_id FROM people"
-        " WHERE region_id IS NULL OR $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)"
+        " WHERE region_id IS NULL OR in_scope(region_id, $regions)"
         " ORDER BY title <> 'head', department, region_id NULLS FIRST, person_id",
         {"regions": region_ids},
     )
@@ -71,7 +71,7 @@ def bookable_promotions(
         " JOIN promotion_regions r USING (promotion_id)"
         " WHERE p.status IN ('approved', 'live', 'finished', 'reviewed')"
         " AND p.category_id = $category AND $day BETWEEN p.start_date AND p.end_date"
-        " AND ($regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id))"
+        " AND in_scope(r.region_id, $regions)"
         " ORDER BY p.promotion_id",
         {"regions": region_ids, "category": category_id, "day": day},
     )
@@ -85,7 +85,7 @@ def linkable_promotions(db: Database, region_ids: list[int] | None, today: dt.da
         " any_value(p.status) AS status, any_value(p.start_date) AS start_date FROM promotions p"
         " JOIN promotion_regions r USING (promotion_id)"
         " WHERE p.status NOT IN ('rejected', 'cancelled') AND p.end_date >= $today - INTERVAL 90 DAY"
-        " AND ($regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id))"
+        " AND in_scope(r.region_id, $regions)"
         " GROUP BY p.promotion_id ORDER BY start_date DESC, p.promotion_id DESC LIMIT 200",
         {"regions": region_ids, "today": today},
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from mktsales.access import User
 
 PeriodKind = Literal["month", "quarter", "year", "last12", "custom"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("month", "quarter", "year", "last12", "custom")
@@ -35,6 +38,20 @@ class Scope:
             forbidden = set(self.regions) - set(self.allowed_regions)
             if forbidden:
                 raise ScopeError(f"regions outside the user's scope: {sorted(forbidden)}")
+
+    @classmethod
+    def for_user(
+        cls,
+        user: User | None,
+        start: dt.date,
+        end: dt.date,
+        regions: tuple[int, ...] = (),
+        categories: tuple[int, ...] = (),
+    ) -> Scope:
+        """The Scope of ``user``'s choice, bounded by what they may see (no user: everything);
+        ScopeError for a chosen region outside their regions."""
+        allowed = None if user is None else user.allowed_regions
+        return cls(start=start, end=end, regions=regions, categories=categories, allowed_regions=allowed)
 
     @property
     def days(self) -> int:

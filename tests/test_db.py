@@ -25,6 +25,7 @@ def test_a_new_file_gets_every_migration_once(tmp_path: Path) -> None:
             (7, "007_summaries.sql"),
             (8, "008_imports.sql"),
             (9, "009_audit_client.sql"),
+            (10, "010_scope_macro.sql"),
         ]
         write_sql(db, "INSERT INTO regions VALUES (1, 'north', '华北', 'North China')")
     with Database(path) as db:  # reopening applies nothing and keeps the data
@@ -43,7 +44,7 @@ def test_an_existing_file_is_upgraded_not_recreated(tmp_path: Path, monkeypatch:
         assert db.scalar("SELECT count(*) FROM regions") == 1  # the data survived the upgrade
         assert db.rows("SELECT region_id, manager FROM regions") == [(1, None)]
         versions = [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")]
-        assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9, 99]
+        assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99]
 
 
 def test_a_failed_migration_leaves_the_file_at_the_previous_version(tmp_path: Path, monkeypatch) -> None:
@@ -57,7 +58,7 @@ def test_a_failed_migration_leaves_the_file_at_the_previous_version(tmp_path: Pa
     monkeypatch.setattr(db_module, "migrations", lambda: shipped)
     with Database(path) as db:
         versions = [v for (v,) in db.rows("SELECT version FROM schema_migrations ORDER BY 1")]
-        assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        assert versions == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
         assert "x" not in set(db.query("SELECT * FROM regions").columns)
 
 

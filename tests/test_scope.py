@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from mktsales.access import User, visible, visible_any, visible_regions
 from mktsales.scope import Scope, ScopeError, add_months, period_range
 
 TODAY = dt.date(2026, 11, 25)
@@ -48,3 +49,33 @@ def test_params_restrict_to_allowed_regions_when_none_chosen() -> None:
 def test_add_months_crosses_years() -> None:
     assert add_months(dt.date(2026, 1, 31), -1) == dt.date(2025, 12, 1)
     assert add_months(dt.date(2026, 11, 5), 3) == dt.date(2027, 2, 1)
+
+
+def _user(role: str, regions: tuple[int, ...], all_regions: bool = False) -> User:
+    return User(1, "u", "U", role, regions, all_regions)  # type: ignore[arg-type]
+
+
+def test_visibility_is_decided_in_one_place() -> None:
+    rep, head, exe = (
+        _user("sales_rep", (3, 1)),
+        _user("sales_head", (), all_regions=True),
+        _user("executive", (2,)),
+    )
+    assert visible(rep, 1) and visible(rep, 3) and not visible(rep, 2)
+    assert visible(head, 2) and visible(exe, 7)
+    assert visible_any(rep, [2, 3]) and not visible_any(rep, [2]) and visible_any(exe, [])
+    assert not visible_any(rep, [])
+    assert visible_regions(rep) == [1, 3] and visible_regions(exe) is None and visible_regions(None) is None
+    assert visible_regions(rep, [3, 2]) == [3] and visible_regions(exe, [5, 4]) == [4, 5]
+    assert visible_regions(rep, None) == [1, 3] and visible_regions(None, [2]) == [2]
+
+
+def test_a_scope_for_a_user_is_bounded_by_their_regions() -> None:
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
+    rep = _user("sales_rep", (1, 3))
+    assert Scope.for_user(rep, start, end).region_ids() == [1, 3]
+    assert Scope.for_user(rep, start, end, (3,), (5,)).params()["categories"] == [5]
+    assert Scope.for_user(None, start, end).region_ids() is None
+    assert Scope.for_user(_user("admin", ()), start, end, (9,)).region_ids() == [9]
+    with pytest.raises(ScopeError):
+        Scope.for_user(rep, start, end, (2,))

@@ -5,7 +5,7 @@ SELECT median(date_diff('second', p.requested_at, p.decided_at) / 3600.0) AS app
 FROM promotions p
 WHERE p.origin = 'sales'
   AND p.decided_at >= $start AND p.decided_at < $end
-  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, p.category_id))
+  AND in_scope(p.category_id, $categories)
   AND ($regions::INTEGER[] IS NULL OR EXISTS (
         SELECT 1 FROM promotion_regions r
-        WHERE r.promotion_id = p.promotion_id AND list_contains($regions, r.region_id)))
+        WHERE r.promotion_id = p.promotion_id AND in_scope(r.region_id, $regions)))

@@ -8,11 +8,11 @@ WITH named AS (
     LEFT JOIN products pd ON pd.product_id = p.product_id
     WHERE p.competitor IS NOT NULL AND trim(p.competitor) <> ''
       AND p.created_at >= $start AND p.created_at < $end
-      AND ($categories::INTEGER[] IS NULL OR p.product_id IS NULL
-           OR list_contains($categories, pd.category_id))
+      AND (p.product_id IS NULL
+           OR in_scope(pd.category_id, $categories))
       AND ($regions::INTEGER[] IS NULL OR EXISTS (
             SELECT 1 FROM post_regions pr
-            WHERE pr.post_id = p.post_id AND list_contains($regions, pr.region_id)))
+            WHERE pr.post_id = p.post_id AND in_scope(pr.region_id, $regions)))
 ),
 places AS (
     SELECT n.competitor_key,
@@ -21,7 +21,7 @@ places AS (
     FROM named n
     JOIN post_regions pr ON pr.post_id = n.post_id
     JOIN regions r ON r.region_id = pr.region_id
-    WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id)
+    WHERE in_scope(r.region_id, $regions)
     GROUP BY n.competitor_key
 )
 SELECT arg_max(n.competitor, (n.created_at, n.post_id)) AS competitor,

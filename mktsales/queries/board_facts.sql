@@ -20,8 +20,8 @@ scoped AS (
                -- before the period's end, or up to now when the period runs to today
                AND (p.created_at < $end OR $end >= CAST($now::TIMESTAMP AS DATE))
                AND (p.closed_at IS NULL OR p.closed_at > $now::TIMESTAMP)))
-      AND ($categories::INTEGER[] IS NULL OR p.product_id IS NULL
-           OR list_contains($categories, pd.category_id))
+      AND (p.product_id IS NULL
+           OR in_scope(pd.category_id, $categories))
 ),
 places AS (
     SELECT pr.post_id,

@@ -4,7 +4,7 @@
 WITH
 scope_regions AS (
     SELECT region_id, name_zh, name_en FROM regions
-    WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
+    WHERE in_scope(region_id, $regions)
 ),
 codes AS (
     SELECT unnest($order::VARCHAR[]) AS category, generate_subscripts($order::VARCHAR[], 1) AS position
@@ -16,8 +16,8 @@ reports AS (
     LEFT JOIN products pd ON pd.product_id = p.product_id
     WHERE p.direction = 'field'
       AND p.created_at >= $start AND p.created_at < $end
-      AND ($categories::INTEGER[] IS NULL OR p.product_id IS NULL
-           OR list_contains($categories, pd.category_id))
+      AND (p.product_id IS NULL
+           OR in_scope(pd.category_id, $categories))
     GROUP BY pr.region_id, p.category
 )
 SELECT s.region_id, s.name_zh, s.name_en, c.category, coalesce(r.reports, 0) AS reports

@@ -23,9 +23,9 @@
         SELECT pr.post_id,
                string_agg(g.name_zh, ', ' ORDER BY g.region_id) AS region_names_zh,
                string_agg(g.name_en, ', ' ORDER BY g.region_id) AS region_names_en,
-               bool_or($user_regions::INTEGER[] IS NULL OR list_contains($user_regions, pr.region_id)) AS mine,
+               bool_or(in_scope(pr.region_id, $user_regions)) AS mine,
                bool_or(a.post_id IS NULL
-                       AND ($user_regions::INTEGER[] IS NULL OR list_contains($user_regions, pr.region_id)))
+                       AND in_scope(pr.region_id, $user_regions))
                    AS my_missing_ack
         FROM post_regions pr
         JOIN regions g ON g.region_id = pr.region_id

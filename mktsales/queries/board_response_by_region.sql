@@ -7,6 +7,6 @@ SELECT f.direction, r.region_id AS key, r.name_zh, r.name_en,
        count(*) FILTER (WHERE f.within_target) / nullif(count(f.within_target), 0) AS within_target
 FROM (SELECT *, unnest(region_ids) AS region_id FROM facts) f
 JOIN regions r ON r.region_id = f.region_id
-WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, f.region_id)
+WHERE in_scope(f.region_id, $regions)
 GROUP BY f.direction, r.region_id, r.name_zh, r.name_en
 ORDER BY f.direction = 'plan', r.region_id

@@ -15,7 +15,7 @@ SELECT r.region_id, r.name_zh, r.name_en, l.last_report_at,
        CAST(floor(date_diff('second', l.last_report_at, $now::TIMESTAMP) / 86400) AS INTEGER) AS days_silent
 FROM regions r
 JOIN last_reports l ON l.region_id = r.region_id
-WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, r.region_id))
+WHERE in_scope(r.region_id, $regions)
   AND l.last_report_at < $now::TIMESTAMP - to_days($days)
   AND l.before > 0
 ORDER BY days_silent DESC, r.region_id

@@ -22,8 +22,8 @@ counted AS (
            CAST(sum(lost) AS BIGINT) AS lost
     FROM daily_leads
     WHERE day >= $start AND day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY 1
 )
 SELECT m.month,

@@ -23,8 +23,8 @@ ld AS (
            sum(lost) AS lost
     FROM daily_leads
     WHERE day >= $start AND day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ALL
     HAVING lead + mql + sal + rejected + opportunity + won + lost > 0  -- a group with events only
 ),
@@ -37,21 +37,21 @@ col AS (
            count(*) AS collected
     FROM lead_orders
     WHERE settled_on >= $start AND settled_on < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ALL
 ),
 -- Groups listed even without events: no counts, so they add nothing to the total.
 listed AS (
     SELECT region_id AS key_id FROM regions
-    WHERE $by = 'region' AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+    WHERE $by = 'region' AND in_scope(region_id, $regions)
     UNION ALL
     SELECT category_id FROM categories
-    WHERE $by = 'category' AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    WHERE $by = 'category' AND in_scope(category_id, $categories)
     UNION ALL
     SELECT campaign_id FROM campaigns
     WHERE $by = 'campaign' AND start_date < $end AND end_date >= $start
-      AND (category_id IS NULL OR $categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND (category_id IS NULL OR in_scope(category_id, $categories))
 ),
 grouped AS (
     SELECT grouping(key_id) = 1 AS is_total, key_id, key_code,

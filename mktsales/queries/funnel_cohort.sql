@@ -12,8 +12,8 @@ cohort AS (
            opportunity_at, closed_at, outcome
     FROM leads
     WHERE created_at >= $start AND created_at < $end AND created_at < $as_of::TIMESTAMP
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
 ),
 paid AS (
     SELECT DISTINCT o.lead_id
@@ -41,14 +41,14 @@ reached AS (
 ),
 listed AS (
     SELECT region_id AS key_id FROM regions
-    WHERE $by = 'region' AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+    WHERE $by = 'region' AND in_scope(region_id, $regions)
     UNION ALL
     SELECT category_id FROM categories
-    WHERE $by = 'category' AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+    WHERE $by = 'category' AND in_scope(category_id, $categories)
     UNION ALL
     SELECT campaign_id FROM campaigns
     WHERE $by = 'campaign' AND start_date < $end AND end_date >= $start
-      AND (category_id IS NULL OR $categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND (category_id IS NULL OR in_scope(category_id, $categories))
 ),
 grouped AS (
     SELECT grouping(key_id) = 1 AS is_total, key_id, key_code,

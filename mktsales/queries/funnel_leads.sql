@@ -16,8 +16,8 @@ paid AS (
            coalesce(sum(p.amount) FILTER (WHERE p.paid_on < $as_of::TIMESTAMP), 0) >= o.amount AS paid_by_as_of
     FROM orders o JOIN payments p USING (order_id)
     WHERE $stage = 'collected' AND o.lead_id IS NOT NULL
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, o.region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, o.category_id))
+      AND in_scope(o.region_id, $regions)
+      AND in_scope(o.category_id, $categories)
     GROUP BY o.order_id, o.lead_id, o.amount
 ),
 collected AS (
@@ -43,8 +43,8 @@ staged AS (
                END
            END AS stage_at
     FROM leads l LEFT JOIN collected c USING (lead_id)
-    WHERE ($regions::INTEGER[] IS NULL OR list_contains($regions, l.region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, l.category_id))
+    WHERE in_scope(l.region_id, $regions)
+      AND in_scope(l.category_id, $categories)
 )
 SELECT lead_id, region_id, category_id, source, campaign_id, created_at, mql_at, sal_at, rejected_at,
        reject_reason, opportunity_at, closed_at, outcome, lost_reason, value

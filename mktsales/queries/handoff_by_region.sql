@@ -8,7 +8,7 @@
 WITH
 scope_regions AS (
     SELECT region_id FROM regions
-    WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
+    WHERE in_scope(region_id, $regions)
     UNION ALL SELECT 0
 ),
 -- Acceptances and rejections in the period, and the queue at $as_of, each its own scan: a range
@@ -22,22 +22,22 @@ mqls AS (
            false AS waiting, NULL::DOUBLE AS age_hours
     FROM leads
     WHERE sal_at >= $start AND sal_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     UNION ALL
     SELECT region_id, false, true, date_diff('second', mql_at, rejected_at) / 3600.0, false, NULL
     FROM leads
     WHERE rejected_at >= $start AND rejected_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     UNION ALL
     SELECT region_id, false, false, NULL, true, date_diff('second', mql_at, $as_of::TIMESTAMP) / 3600.0
     FROM leads
     WHERE mql_at < $as_of::TIMESTAMP
       AND (sal_at IS NULL OR sal_at >= $as_of::TIMESTAMP)
       AND (rejected_at IS NULL OR rejected_at >= $as_of::TIMESTAMP)
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
 ),
 h AS (
     SELECT coalesce(region_id, 0) AS region_id,

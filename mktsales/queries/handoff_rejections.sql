@@ -5,7 +5,7 @@
 SELECT region_id, reject_reason, count(*) AS count
 FROM leads
 WHERE rejected_at >= $start AND rejected_at < $end
-  AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+  AND in_scope(region_id, $regions)
+  AND in_scope(category_id, $categories)
 GROUP BY region_id, reject_reason
 ORDER BY region_id, count DESC, reject_reason NULLS LAST

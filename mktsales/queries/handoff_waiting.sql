@@ -12,7 +12,7 @@ WHERE mql_at < $as_of::TIMESTAMP
   -- sal_at, CHECK in 001), so the scan filters before it reads the other columns
   AND (sal_at IS NULL OR sal_at >= $as_of::TIMESTAMP)
   AND (rejected_at IS NULL OR rejected_at >= $as_of::TIMESTAMP)
-  AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+  AND in_scope(region_id, $regions)
+  AND in_scope(category_id, $categories)
 ORDER BY mql_at, lead_id
 LIMIT $limit

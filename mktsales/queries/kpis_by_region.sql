@@ -5,7 +5,7 @@
 WITH
 scope_regions AS (
     SELECT region_id FROM regions
-    WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
+    WHERE in_scope(region_id, $regions)
     UNION ALL SELECT 0
 ),
 -- Activities, lead stages, orders, payments and settled orders come from the summary tables of
@@ -21,8 +21,8 @@ act AS (
            CAST(sum(with_advisor) AS BIGINT) AS activities_with_advisor
     FROM daily_activities
     WHERE day >= $start AND day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 -- Stage events by the day they happened; the pipeline open at $end is what opened before it less
@@ -38,8 +38,8 @@ ld AS (
            sum(pipeline_opened) - sum(pipeline_closed) AS open_pipeline
     FROM daily_leads
     WHERE day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 handoff AS (
@@ -47,8 +47,8 @@ handoff AS (
            median(date_diff('second', mql_at, sal_at) / 3600.0) AS accept_hours
     FROM leads
     WHERE sal_at >= $start AND sal_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 ord AS (
@@ -57,8 +57,8 @@ ord AS (
            sum(amount) AS booked_to_end
     FROM daily_orders
     WHERE day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 -- Payments by their order's region and category.
@@ -68,8 +68,8 @@ pay AS (
            sum(amount) AS paid_to_end
     FROM daily_payments
     WHERE day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 -- A won deal counts as collected on the day its order became fully paid (its last payment).
@@ -77,8 +77,8 @@ col AS (
     SELECT coalesce(region_id, 0) AS region_id, count(*) AS collected
     FROM lead_orders
     WHERE settled_on >= $start AND settled_on < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 -- Monthly targets prorated by the days of each month that fall inside the period.
@@ -89,8 +89,8 @@ tgt AS (
                / date_diff('day', month, month + INTERVAL 1 MONTH)) AS target_revenue
     FROM targets
     WHERE month < $end AND month + INTERVAL 1 MONTH > $start
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ROLLUP (region_id)
 ),
 -- Brand awareness: each region's latest survey in or before the period, sample-weighted.
@@ -100,7 +100,7 @@ latest_survey AS (
            arg_max(sample_size, survey_date) AS n
     FROM brand_surveys
     WHERE survey_date < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
+      AND in_scope(region_id, $regions)
     GROUP BY region_id
 ),
 brand AS (

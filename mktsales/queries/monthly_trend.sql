@@ -8,8 +8,8 @@ rev AS (  -- from the daily summary (migration 007), not the orders
     SELECT date_trunc('month', day) AS month, sum(amount) AS revenue
     FROM daily_orders
     WHERE day >= $start AND day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ALL
 ),
 tgt AS (
@@ -19,8 +19,8 @@ tgt AS (
                / date_diff('day', month, month + INTERVAL 1 MONTH)) AS target_revenue
     FROM targets
     WHERE month < $end AND month + INTERVAL 1 MONTH > $start
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ALL
 ),
 ld AS (  -- leads created and MQLs qualified, by the day they happened (daily summary)
@@ -29,8 +29,8 @@ ld AS (  -- leads created and MQLs qualified, by the day they happened (daily su
            CAST(sum(mql) AS BIGINT) AS mql
     FROM daily_leads
     WHERE day >= $start AND day < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     GROUP BY ALL
 )
 SELECT m.month,

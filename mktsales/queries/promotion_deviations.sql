@@ -9,7 +9,7 @@ JOIN regions g ON g.region_id = e.region_id
 LEFT JOIN customers c ON c.customer_id = e.customer_id
 WHERE e.kind = 'status' AND NOT e.as_planned
   AND e.reported_at >= $start AND e.reported_at < $end
-  AND ($regions::INTEGER[] IS NULL OR list_contains($regions, e.region_id))
-  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, p.category_id))
+  AND in_scope(e.region_id, $regions)
+  AND in_scope(p.category_id, $categories)
 ORDER BY e.reported_at DESC, e.report_id DESC
 LIMIT $limit

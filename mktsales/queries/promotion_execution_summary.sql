@@ -15,7 +15,7 @@ JOIN promotions p USING (promotion_id)
 JOIN regions g ON g.region_id = e.region_id
 WHERE e.kind = 'status'
   AND e.reported_at >= $start AND e.reported_at < $end
-  AND ($regions::INTEGER[] IS NULL OR list_contains($regions, e.region_id))
-  AND ($categories::INTEGER[] IS NULL OR list_contains($categories, p.category_id))
+  AND in_scope(e.region_id, $regions)
+  AND in_scope(p.category_id, $categories)
 GROUP BY ALL
 ORDER BY e.region_id

@@ -11,13 +11,13 @@ WITH p AS (
     FROM promotions p
     WHERE ((p.start_date < $end AND p.end_date >= $start)
            OR p.status IN ('requested', 'drafting', 'consulting'))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, p.category_id))
+      AND in_scope(p.category_id, $categories)
       AND ($status::VARCHAR IS NULL OR p.status = $status)
       AND ($origin::VARCHAR IS NULL OR p.origin = $origin)
-      AND ($ids::INTEGER[] IS NULL OR list_contains($ids, p.promotion_id))
+      AND in_scope(p.promotion_id, $ids)
       AND ($regions::INTEGER[] IS NULL OR EXISTS (
             SELECT 1 FROM promotion_regions r
-            WHERE r.promotion_id = p.promotion_id AND list_contains($regions, r.region_id)))
+            WHERE r.promotion_id = p.promotion_id AND in_scope(r.region_id, $regions)))
 ),
 touched AS (
     SELECT r.promotion_id, list(r.region_id ORDER BY r.region_id) AS region_ids,
@@ -32,7 +32,7 @@ reports AS (
            avg(CASE WHEN as_planned THEN 1.0 ELSE 0.0 END) FILTER (WHERE kind = 'status') AS as_planned_share
     FROM execution_reports
     WHERE promotion_id IN (SELECT promotion_id FROM p)
-      AND ($visible::INTEGER[] IS NULL OR list_contains($visible, region_id))
+      AND in_scope(region_id, $visible)
     GROUP BY ALL
 ),
 went_live AS (
@@ -49,7 +49,7 @@ silent AS (  -- live promotions' regions without a status report since $feedback
     LEFT JOIN (SELECT promotion_id, region_id, max(reported_at) AS last_report
                FROM execution_reports WHERE kind = 'status' GROUP BY ALL) e USING (promotion_id, region_id)
     WHERE p.status = 'live'
-      AND ($visible::INTEGER[] IS NULL OR list_contains($visible, r.region_id))
+      AND in_scope(r.region_id, $visible)
       AND coalesce(e.last_report, greatest(w.live_at, CAST(p.start_date AS TIMESTAMP)),
                    CAST(p.start_date AS TIMESTAMP)) < $feedback_before
     GROUP BY ALL

@@ -6,10 +6,10 @@ WITH decided AS (
     FROM promotions p
     WHERE p.origin = 'sales' AND p.requested_at IS NOT NULL
       AND p.decided_at >= $start AND p.decided_at < $end
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, p.category_id))
+      AND in_scope(p.category_id, $categories)
       AND ($regions::INTEGER[] IS NULL OR EXISTS (
             SELECT 1 FROM promotion_regions r
-            WHERE r.promotion_id = p.promotion_id AND list_contains($regions, r.region_id)))
+            WHERE r.promotion_id = p.promotion_id AND in_scope(r.region_id, $regions)))
 )
 SELECT count(*) AS n, median(hours) AS median_hours, quantile_cont(hours, 0.9) AS p90_hours,
        avg(CASE WHEN hours <= $target THEN 1.0 ELSE 0.0 END) AS within_target

@@ -10,7 +10,7 @@
 WITH
 scope_regions AS (
     SELECT region_id FROM regions
-    WHERE $regions::INTEGER[] IS NULL OR list_contains($regions, region_id)
+    WHERE in_scope(region_id, $regions)
     UNION ALL SELECT 0
 ),
 -- One scan per step, each over the leads whose later stage fell in the period: a range test on one
@@ -20,33 +20,33 @@ steps AS (
     SELECT region_id, 'lead_to_mql' AS step, date_diff('second', created_at, mql_at) / 86400.0 AS days
     FROM leads
     WHERE mql_at >= $start AND mql_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     UNION ALL
     SELECT region_id, 'mql_to_decision', date_diff('second', mql_at, sal_at) / 86400.0
     FROM leads
     WHERE sal_at >= $start AND sal_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     UNION ALL
     SELECT region_id, 'mql_to_decision', date_diff('second', mql_at, rejected_at) / 86400.0
     FROM leads
     WHERE rejected_at >= $start AND rejected_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     UNION ALL
     SELECT region_id, 'sal_to_opportunity', date_diff('second', sal_at, opportunity_at) / 86400.0
     FROM leads
     WHERE opportunity_at >= $start AND opportunity_at < $end
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
     UNION ALL
     SELECT region_id, CASE WHEN k = 1 THEN 'opportunity_to_close' ELSE 'lead_to_won' END,
            date_diff('second', CASE WHEN k = 1 THEN opportunity_at ELSE created_at END, closed_at) / 86400.0
     FROM leads, (VALUES (1), (2)) ks(k)
     WHERE closed_at >= $start AND closed_at < $end AND (k = 1 OR outcome = 'won')
-      AND ($regions::INTEGER[] IS NULL OR list_contains($regions, region_id))
-      AND ($categories::INTEGER[] IS NULL OR list_contains($categories, category_id))
+      AND in_scope(region_id, $regions)
+      AND in_scope(category_id, $categories)
 ),
 t AS (
     SELECT coalesce(region_id, 0) AS region_id,

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from mktsales import config, entries, i18n
+from mktsales.access import visible_regions
 from mktsales.i18n import t
 from mktsales.ui import data, entry_form
 from mktsales.ui.entry_form import Form
@@ -53,7 +54,7 @@ def draw_form(form: Form, path: str, version: int) -> dict[str, Any]:
     failed = st.session_state.get(form.key("failed"))
     if failed:
         st.error(t(failed, form.lang), icon=":material/cloud_off:")
-    region_ids = None if form.user.allowed_regions is None else list(form.user.allowed_regions)
+    region_ids = visible_regions(form.user)
     if form.kind == "visit":
         return entry_form.visit(form, data.marketing_people(path, version, region_ids))
     if form.kind == "order":

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from mktsales import config
-from mktsales.access import User
+from mktsales.access import User, visible
 from mktsales.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
 from mktsales.scope import PERIOD_KINDS, Scope, period_range
 
@@ -211,16 +211,14 @@ def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str, user: User
     A restricted user is offered only their regions, and "all" means all of theirs.
     """
     allowed = user.allowed_regions
-    visible = regions if allowed is None else regions[regions["region_id"].isin(allowed)]
-    _refuse_forged(REGION_KEY, visible, lang)
+    mine = regions[[visible(user, int(r)) for r in regions["region_id"]]]
+    _refuse_forged(REGION_KEY, mine, lang)
     st.sidebar.subheader(t("sidebar.filters", lang))
     start, end = _period(lang, config.today())
-    chosen_regions = _pick(REGION_KEY, visible, "region_id", lang, restricted=allowed is not None)
+    chosen_regions = _pick(REGION_KEY, mine, "region_id", lang, restricted=allowed is not None)
     chosen_categories = _pick(CATEGORY_KEY, categories, "category_id", lang)
     st.sidebar.caption(t("filter.link_hint", lang))
-    return Scope(
-        start=start, end=end, regions=chosen_regions, categories=chosen_categories, allowed_regions=allowed
-    )
+    return Scope.for_user(user, start, end, chosen_regions, chosen_categories)
 
 
 def _refresh_label(seconds: int, lang: str) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from mktsales import charts, config, effect, i18n, promotions, uploads
-from mktsales.access import User
+from mktsales.access import User, visible, visible_regions
 from mktsales.db import Database
 from mktsales.i18n import LANGS, t
 from mktsales.photos import Photo
@@ -567,7 +567,7 @@ def _history(found: dict[str, Any], lang: str) -> None:
 def effect_view(p: Promo, promotion_id: int) -> None:
     """The measured effect of one promotion, with its uncertainty and when not to trust it."""
     lang = p.lang
-    result = effect.effect(p.db, promotion_id, as_of=config.today(), allowed_regions=p.user.allowed_regions)
+    result = effect.effect(p.db, promotion_id, as_of=config.today(), allowed_regions=visible_regions(p.user))
     with st.container(horizontal=True, gap="small"):
         st.metric(
             t("promopage.uplift", lang),
@@ -854,7 +854,7 @@ def request_form(p: Promo, products: dict[int, str]) -> None:
     form = fields.FormState(REQUEST, lang)
     st.caption(t("promopage.request_help", lang, n=config.promotion_decision_hours()))
     _top_refusal(form, lang)
-    mine = [r for r in p.region_names if p.user.allowed_regions is None or r in p.user.allowed_regions]
+    mine = [r for r in p.region_names if visible(p.user, r)]
     with st.container(border=True):
         title = form.field(
             "title",
@@ -1066,11 +1066,7 @@ def report_form(p: Promo, live: pd.DataFrame, customers: pd.DataFrame | None) ->
         regions = []
         if promotion_id is not None:
             row = live.loc[live["promotion_id"] == promotion_id].iloc[0]
-            regions = [
-                int(r)
-                for r in _items(row["region_ids"])
-                if p.user.allowed_regions is None or int(r) in p.user.allowed_regions
-            ]
+            regions = [int(r) for r in _items(row["region_ids"]) if visible(p.user, int(r))]
         if st.session_state.get(form.key("region_for")) != promotion_id:  # a new promotion: its first region
             form.reset("region_id", regions[0] if regions else None)
             st.session_state[form.key("region_for")] = promotion_id
