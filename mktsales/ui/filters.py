@@ -211,7 +211,8 @@ def scope(regions: pd.DataFrame, categories: pd.DataFrame, lang: str, user: User
     A restricted user is offered only their regions, and "all" means all of theirs.
     """
     allowed = user.allowed_regions
-    mine = regions[[visible(user, int(r)) for r in regions["region_id"]]]
+    # a boolean Series, not a list: an empty list would select no columns (an empty database)
+    mine = regions[regions["region_id"].map(lambda r: visible(user, int(r))).astype(bool)]
     _refuse_forged(REGION_KEY, mine, lang)
     st.sidebar.subheader(t("sidebar.filters", lang))
     start, end = _period(lang, config.today())

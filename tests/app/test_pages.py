@@ -46,3 +46,29 @@ def test_first_session_after_start_shows_only_the_overview(app_env: Path) -> Non
     assert not at.exception
     assert len(at.metric) == 13  # 11 KPI tiles + overdue answers and unacknowledged plans
     assert not at.warning
+
+
+def test_an_admin_signs_in_to_a_database_with_no_regions_yet(tmp_path, monkeypatch) -> None:
+    """A company's own database before its first import has no regions: the sidebar's region list
+    is empty, and the filters must still draw (the region frame once lost its columns)."""
+    import streamlit as st
+
+    from mktsales import accounts, demo
+    from mktsales.db import Database
+    from tests.app.conftest import PASSWORD, ROOT, TESTER, open_app
+
+    path = tmp_path / "own.duckdb"
+    with Database(path) as db:
+        demo.mark_own(db, TESTER)  # as `init` does: the app never fills it with demo data
+        accounts.create_user(db, TESTER, "ops", "Ops", "admin", password=PASSWORD)
+        assert db.scalar("SELECT count(*) FROM regions") == 0
+    monkeypatch.setenv("MKTSALES_DB", str(path))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        at = open_app("ops")
+        assert not at.exception
+        assert [s.label for s in at.sidebar.multiselect] == ["区域", "品类"]
+    finally:
+        st.cache_resource.clear()
