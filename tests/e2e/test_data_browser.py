@@ -100,7 +100,7 @@ def upload(page, name: str, data: bytes) -> None:
     page.locator("input[type=file]").first.set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
-    page.get_by_text(f"已读取 {name}").wait_for(timeout=TIMEOUT)
+    page.get_by_text(f"已读取 {name}").wait_for(timeout=2 * TIMEOUT)  # one was 30 s late in CI under load
 
 
 def check_and_import(page, good: int) -> None:

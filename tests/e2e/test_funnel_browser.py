@@ -27,7 +27,9 @@ def open_funnel(browser, url: str, viewport: dict, lang: str = "zh") -> object:
 
 
 def metric_texts(page) -> list[str]:
-    return [m.inner_text() for m in page.get_by_test_id("stMetric").all()]
+    """Every tile's text, read in one step: tile by tile, a rerun could remove one between the count
+    and the read (a stale tile of the previous run is dropped as the new ones arrive)."""
+    return page.eval_on_selector_all('[data-testid="stMetric"]', "tiles => tiles.map(t => t.innerText)")
 
 
 def test_clicking_a_region_bar_narrows_the_whole_page_to_it(shared_server: str, browser) -> None:

@@ -25,7 +25,8 @@ def open_overview(browser, url: str, viewport: dict) -> object:
 
 
 def tile_texts(page) -> list[str]:
-    return [m.inner_text() for m in page.get_by_test_id("stMetric").all()]
+    """Every tile's text in one step (tile by tile, a rerun could drop one between count and read)."""
+    return page.eval_on_selector_all('[data-testid="stMetric"]', "tiles => tiles.map(t => t.innerText)")
 
 
 def test_overview_shows_tiles_and_funnel_then_switches_to_english(server: str, browser) -> None:
